@@ -1,0 +1,368 @@
+"""The ``metric-backfill`` command line (typer). Every option is also METRIC_BACKFILL_<NAME>."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import registry
+from .defaults import DEFAULT_CUTOFF, DEFAULT_STATE, DEFAULT_TABLE
+from .errors import RunFailed, UserError, redact
+from .events import Window
+
+app = typer.Typer(
+    help="Backfill ClickHouse entityMetricEvents from Postgres (and ClickHouse) sources, "
+    "columnar, exactly once, verified.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The embedded Postgres (+ chdb) with synthetic Civitai-like data.",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+_DEBUG = {"on": False}
+
+
+def _env(name: str) -> str:
+    return f"METRIC_BACKFILL_{name}"
+
+
+Pg = Annotated[str | None, typer.Option("--pg", envvar=_env("PG"), help="Source Postgres DSN.", show_default=False)]
+Ch = Annotated[str | None, typer.Option("--ch", envvar=_env("CH"), help="Source ClickHouse DSN (default: the target).", show_default=False)]
+TargetOpt = Annotated[str | None, typer.Option("--target", envvar=_env("TARGET"), help="Destination: chdb:///path or http(s)://user:pass@host:port/db (default: chdb under --state).", show_default=False)]
+Table = Annotated[str, typer.Option("--table", envvar=_env("TABLE"), help="Destination table.")]
+Cutoff = Annotated[str, typer.Option("--cutoff", envvar=_env("CUTOFF"), help="End of the window (exclusive), UTC.")]
+Since = Annotated[str | None, typer.Option("--since", envvar=_env("SINCE"), help="Start of the window (inclusive), UTC; default: no lower bound.", show_default=False)]
+Packages = Annotated[str | None, typer.Option("--packages", envvar=_env("PACKAGES"), help="Comma-separated package names (default: all).", show_default=False)]
+Exclude = Annotated[str | None, typer.Option("--exclude-metrics", envvar=_env("EXCLUDE_METRICS"), help="Comma-separated Entity.metric names not to emit.", show_default=False)]
+BatchSize = Annotated[int | None, typer.Option("--batch-size", envvar=_env("BATCH_SIZE"), help="Target source rows per batch (default: per package).", show_default=False)]
+Concurrency = Annotated[int, typer.Option("--concurrency", envvar=_env("CONCURRENCY"), help="Batches in flight.")]
+State = Annotated[Path, typer.Option("--state", envvar=_env("STATE"), help="State directory (plan + ledger).")]
+Debug = Annotated[bool, typer.Option("--debug", envvar=_env("DEBUG"), help="Show tracebacks.")]
+ExcludeVersions = Annotated[str, typer.Option("--exclude-versions", envvar=_env("EXCLUDE_VERSIONS"), help="Model version ids left out of generationCount.")]
+
+
+def parse_time(value: str, flag: str) -> datetime:
+    """A UTC timestamp: 'YYYY-MM-DD[ HH:MM:SS[.fff]]', ISO 8601 with optional Z/offset."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{flag}: cannot parse {value!r} as a timestamp (e.g. 2024-08-07 15:44:39.044)") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    if dt.microsecond % 1000:
+        raise UserError(f"{flag}: {value!r} has sub-millisecond precision; the target keeps milliseconds")
+    return dt
+
+
+def _window(cutoff: str, since: str | None) -> Window:
+    w = Window(cutoff=parse_time(cutoff, "--cutoff"), since=parse_time(since, "--since") if since else None)
+    if w.since is not None and w.since >= w.cutoff:
+        raise UserError("--since must be earlier than --cutoff")
+    return w
+
+
+def _split(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _target(target: str | None, state: Path) -> str:
+    return target or f"chdb://{(state / 'chdb').resolve()}"
+
+
+def _versions(text: str) -> list[int]:
+    try:
+        return sorted(int(v) for v in _split(text) or [])
+    except ValueError:
+        raise UserError(f"--exclude-versions: expected comma-separated integers, got {text!r}") from None
+
+
+def _fail(e: BaseException) -> None:
+    if _DEBUG["on"]:
+        traceback.print_exc()
+    code = getattr(e, "exit_code", 1)
+    msg = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _guarded(fn):  # noqa: ANN001, ANN202
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except (UserError, RunFailed) as e:
+            _fail(e)
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted; continue with --resume", err=True)
+            raise typer.Exit(130) from None
+        except Exception as e:  # an unexpected failure: still one line, no password
+            _fail(e)
+
+    return wrapper
+
+
+# ----------------------------------------------------------------------------------------
+@app.command("list")
+@_guarded
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Packages, their sources, batching keys and the metrics each emits."""
+    from .report import table
+
+    pkgs = registry.all_packages().values()
+    if as_json:
+        doc = [
+            {"package": p.name, "source": p.source, "tables": list(p.tables), "key": p.key,
+             "metrics": list(p.metric_names)}
+            for p in pkgs
+        ]
+        typer.echo(json.dumps(doc, indent=1))
+        return
+    rows = [[p.name, p.source, ", ".join(p.tables), p.key, len(p.metric_names), ", ".join(p.metric_names)] for p in pkgs]
+    typer.echo(table(["package", "source", "tables", "key", "n", "metrics"], rows, right={4}))
+    typer.echo(f"\n{len(rows)} packages, {len(registry.all_metrics())} distinct metrics")
+
+
+def _options(**kw) -> object:  # noqa: ANN003
+    from .engine import RunOptions
+
+    state: Path = kw.pop("state")
+    return RunOptions(
+        target=_target(kw.pop("target"), state),
+        pg=kw.pop("pg"),
+        ch=kw.pop("ch"),
+        table=kw.pop("table"),
+        window=_window(kw.pop("cutoff"), kw.pop("since")),
+        packages=_split(kw.pop("packages")),
+        exclude_metrics=_split(kw.pop("exclude_metrics")) or [],
+        params={"exclude_versions": _versions(kw.pop("exclude_versions"))},
+        batch_size=kw.pop("batch_size"),
+        concurrency=kw.pop("concurrency"),
+        state=state,
+        **kw,
+    )
+
+
+@app.command()
+@_guarded
+def plan(
+    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
+    exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
+    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = "106916,250708,250712",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Key ranges, batch counts and estimated rows per package; writes nothing."""
+    from .engine import Runner
+    from .report import plan_table
+
+    opts = _options(pg=pg, ch=ch, target=target, table=table, cutoff=cutoff, since=since,
+                    packages=packages, exclude_metrics=exclude_metrics, batch_size=batch_size,
+                    concurrency=concurrency, state=state, exclude_versions=exclude_versions)
+    p = Runner(opts).make_plan()  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps({name: {"key": pp.key, "rows": pp.rows, "batches": len(pp.batches)}
+                               for name, pp in p.packages.items()}, indent=1))
+    else:
+        typer.echo(plan_table(p))
+
+
+@app.command()
+@_guarded
+def run(
+    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
+    exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
+    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = "106916,250708,250712",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the saved plan; skip ledgered batches.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and transform, write nothing.")] = False,
+    limit_batches: Annotated[int | None, typer.Option("--limit-batches", help="Process at most N pending batches.", show_default=False)] = None,
+    start_from: Annotated[int, typer.Option("--start-from", help="Skip the first N pending batches.")] = 0,
+    parquet_dir: Annotated[Path | None, typer.Option("--parquet-dir", help="Also write each batch as Parquet here.", show_default=False)] = None,
+    no_insert: Annotated[bool, typer.Option("--no-insert", help="With --parquet-dir: write only the audit files.")] = False,
+    allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Add events even if the target already has some for these metrics.")] = False,
+    no_dedup_check: Annotated[bool, typer.Option("--no-dedup-check", help="Resume even if the target ignores insert tokens (may duplicate).")] = False,
+    retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per batch for transient errors.")] = 5,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
+    debug: Debug = False,
+) -> None:
+    """The backfill: plan, then read → transform → insert every batch exactly once."""
+    from .engine import Runner
+    from .report import run_summary
+
+    opts = _options(pg=pg, ch=ch, target=target, table=table, cutoff=cutoff, since=since,
+                    packages=packages, exclude_metrics=exclude_metrics, batch_size=batch_size,
+                    concurrency=concurrency, state=state, exclude_versions=exclude_versions,
+                    resume=resume, dry_run=dry_run, limit_batches=limit_batches,
+                    start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
+                    allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
+                    progress=progress and sys.stderr.isatty())
+    report = Runner(opts).run()  # type: ignore[arg-type]
+    if json_out:
+        json_out.write_text(json.dumps(report.to_json(), indent=1))
+    if not report.already_complete:
+        typer.echo(run_summary(report))
+
+
+@app.command()
+@_guarded
+def verify(
+    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
+    exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
+    top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Expected sums (independent SQL over the sources) vs. SUM(metricValue) in the target."""
+    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since), _split(packages),
+                 _split(exclude_metrics) or [], json_out, top)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Window,
+            packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool) -> bool:
+    from .clickhouse import ClickHouse
+    from .report import top_entities, verify_table
+    from .sources import ClickHouseSource, PostgresSource, source_for
+    from .target import Target
+    from .verify import verify as do_verify
+
+    pkgs = registry.select(packages)
+    pg_src = PostgresSource(pg) if pg else None
+    ch_src = ClickHouseSource(ClickHouse(ch or target)) if any(p.source == "clickhouse" for p in pkgs) else None
+    sources = {p.name: source_for(p, pg_src, ch_src) for p in pkgs}
+    tgt = Target(ClickHouse(target), table)
+    if not tgt.exists():
+        raise UserError(f"target table {table} does not exist")
+    metrics = [m for m in dict.fromkeys(m for p in pkgs for m in p.metric_names) if m not in exclude]
+    report = do_verify(pkgs, sources, tgt, window, metrics)
+    typer.echo(verify_table(report))
+    if top:
+        typer.echo("")
+        typer.echo(top_entities(report))
+    if json_out:
+        json_out.write_text(json.dumps(report.to_json(), indent=1))
+    return report.ok
+
+
+# ----------------------------------------------------------------------------------------
+DirOpt = Annotated[Path, typer.Option("--dir", help="Directory holding pg/ (Postgres) and ch/ (chdb).")]
+ScaleOpt = Annotated[float, typer.Option("--scale", help="Synthetic size: 1 ≈ 1 M source rows.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
+
+
+def _db_up(dir_: Path, scale: float, seed: int) -> str:
+    from . import pgserver
+
+    if scale <= 0:
+        raise UserError(f"--scale must be > 0 (got {scale})")
+    dir_ = dir_.resolve()
+    dir_.mkdir(parents=True, exist_ok=True)
+    marker = dir_ / "seeded.json"
+    dsn, _created = pgserver.start(dir_)
+    if not marker.exists():
+        from .clickhouse import ClickHouse
+        from .synth import seed as seed_all
+
+        t0 = time.monotonic()
+        ch = ClickHouse(f"chdb://{dir_ / 'ch'}")
+        counts = seed_all(dsn, ch._client(), scale, seed)
+        secs = time.monotonic() - t0
+        total = sum(counts.values())
+        marker.write_text(json.dumps({"scale": scale, "seed": seed, "rows": counts}, indent=1))
+        typer.echo(f"seeded {total:,} rows (scale {scale}, seed {seed}) in {secs:.1f} s "
+                   f"({total / secs:,.0f} rows/s)", err=True)
+    return dsn
+
+
+@db_app.command("up")
+@_guarded
+def db_up(dir: DirOpt = Path(".demo"), scale: ScaleOpt = 0.1, seed: SeedOpt = 42, debug: Debug = False) -> None:
+    """Start (and on first use seed) the embedded Postgres; print its DSN on stdout."""
+    typer.echo(_db_up(dir, scale, seed))
+
+
+@db_app.command("down")
+@_guarded
+def db_down(dir: DirOpt = Path(".demo"), debug: Debug = False) -> None:
+    """Stop the embedded Postgres."""
+    from . import pgserver
+
+    stopped = pgserver.stop(dir)
+    typer.echo("stopped" if stopped else "not running", err=True)
+
+
+@app.command()
+@_guarded
+def demo(
+    dir: DirOpt = Path(".demo"), scale: ScaleOpt = 0.1, seed: SeedOpt = 42,
+    packages: Packages = None, concurrency: Concurrency = 2, batch_size: BatchSize = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave Postgres running; print the DSNs.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Embedded Postgres + chdb, synthetic data, a full backfill, then verify."""
+    from . import pgserver
+    from .clickhouse import ClickHouse
+    from .engine import Runner, RunOptions
+    from .report import run_summary
+
+    dir = dir.resolve()
+    t0 = time.monotonic()
+    dsn = _db_up(dir, scale, seed)
+    target = f"chdb://{dir / 'ch'}"
+    state = dir / "state"
+    try:
+        ClickHouse(target).command(f"DROP TABLE IF EXISTS `{DEFAULT_TABLE}`")
+        shutil.rmtree(state, ignore_errors=True)
+        window = Window(cutoff=DEFAULT_CUTOFF)
+        opts = RunOptions(target=target, pg=dsn, window=window, packages=_split(packages),
+                          concurrency=concurrency, batch_size=batch_size, state=state,
+                          params={"exclude_versions": [106916, 250708, 250712]},
+                          progress=sys.stderr.isatty())
+        report = Runner(opts).run()
+        typer.echo(run_summary(report))
+        typer.echo("")
+        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, _split(packages), [], None, False)
+        typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
+        if keep:
+            typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")
+    finally:
+        if not keep:
+            pgserver.stop(dir)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    os.environ.setdefault("TZ", "UTC")
+    os.environ.setdefault("RUST_LOG", "off")
+    app()
+
+
+if __name__ == "__main__":
+    main()

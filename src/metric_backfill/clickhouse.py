@@ -1,0 +1,130 @@
+"""One ClickHouse connection object for chdb (embedded) and ClickHouse servers.
+
+chdb is in-process, allows one data path per process and is not thread-safe, so every call
+to it goes through one shared client under a lock. A server gets one clickhouse-connect
+client per thread (clients are not safe to share between concurrent queries).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import pyarrow as pa
+
+from .errors import UserError, redact
+
+_CHDB_CLIENTS: dict[str, Any] = {}
+_CHDB_LOCK = threading.RLock()
+
+
+def is_chdb(dsn: str) -> bool:
+    return dsn.startswith("chdb:")
+
+
+def check_dsn(dsn: str, what: str) -> None:
+    u = urlparse(dsn)
+    if u.scheme == "chdb":
+        if not (u.path or u.netloc):
+            raise UserError(f"{what}: chdb DSN needs a path, e.g. chdb:///srv/backfill/ch")
+        return
+    if u.scheme not in ("http", "https", "clickhouse", "clickhouses"):
+        raise UserError(
+            f"{what}: unsupported DSN {redact(dsn)!r} (use chdb:///path or http(s)://user:pass@host:port/db)"
+        )
+    if not u.hostname:
+        raise UserError(f"{what}: DSN {redact(dsn)!r} has no host")
+
+
+@dataclass
+class ClickHouse:
+    """Thread-safe access to one ClickHouse (chdb path or server) through clickhouse-connect."""
+
+    dsn: str
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def __post_init__(self) -> None:
+        check_dsn(self.dsn, "ClickHouse")
+
+    @property
+    def embedded(self) -> bool:
+        return is_chdb(self.dsn)
+
+    def _client(self) -> Any:
+        import clickhouse_connect
+
+        if self.embedded:
+            with _CHDB_LOCK:
+                client = _CHDB_CLIENTS.get(self.dsn)
+                if client is None:
+                    try:
+                        client = clickhouse_connect.get_client(dsn=self.dsn)
+                    except Exception as e:
+                        raise UserError(f"chdb: {redact(str(e)).splitlines()[0]}") from e
+                    _CHDB_CLIENTS[self.dsn] = client
+                return client
+        client = getattr(self._local, "client", None)
+        if client is None:
+            try:
+                client = clickhouse_connect.get_client(
+                    dsn=self.dsn, autogenerate_session_id=False, connect_timeout=10,
+                    send_receive_timeout=600,
+                )
+            except Exception as e:
+                raise classify_ch_error(e) from e
+            self._local.client = client
+        return client
+
+    def _call(self, fn_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = self._client()
+        try:
+            if self.embedded:
+                with _CHDB_LOCK:
+                    return getattr(client, fn_name)(*args, **kwargs)
+            return getattr(client, fn_name)(*args, **kwargs)
+        except UserError:
+            raise
+        except Exception as e:
+            raise classify_ch_error(e) from e
+
+    def command(self, sql: str, settings: dict | None = None) -> Any:
+        return self._call("command", sql, settings=settings)
+
+    def query_rows(self, sql: str) -> list[tuple]:
+        return self._call("query", sql).result_rows
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        return self._call("query_arrow", sql)
+
+    def insert_arrow(self, table: str, data: pa.Table, settings: dict | None = None) -> None:
+        self._call("insert_arrow", table, data, settings=settings)
+
+
+class TransientClickHouseError(RuntimeError):
+    """A ClickHouse failure worth retrying (network, restart, too many parts, ...)."""
+
+
+# ClickHouse error codes that may pass: timeouts, network, too many parts, memory pressure,
+# table/replica readonly during restart, keeper session.
+_RETRYABLE_CODES = {
+    159, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000, 1002,
+}
+_TRANSIENT_MARKERS = (
+    "connection refused", "connection reset", "timed out", "timeout", "broken pipe",
+    "remote end closed", "max retries exceeded", "temporarily unavailable", "too many parts",
+    "network", "connection aborted",
+)
+
+
+def classify_ch_error(e: Exception) -> Exception:
+    text = redact(str(e)).strip()
+    first = text.splitlines()[0] if text else type(e).__name__
+    code = getattr(e, "code", None)
+    low = text.lower()
+    if (isinstance(code, int) and code in _RETRYABLE_CODES) or any(m in low for m in _TRANSIENT_MARKERS):
+        return TransientClickHouseError(f"ClickHouse: {first}")
+    if "authentication" in low or "code: 516" in low:
+        return UserError(f"ClickHouse: {first}")
+    return RuntimeError(f"ClickHouse: {first}")

@@ -1,0 +1,16 @@
+"""Defaults of the product (SPEC §0)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+DEFAULT_CUTOFF = datetime(2024, 8, 7, 15, 44, 39, 44000)
+"""The moment the live event handlers took over (UTC): the backfill window ends here."""
+
+DEFAULT_TABLE = "entityMetricEvents"
+DEFAULT_STATE = ".metric-backfill"
+
+LEGACY_IMAGE_METRICS = (
+    "Buzz", "Collection", "Comment", "ReactionLike", "ReactionHeart", "ReactionLaugh", "ReactionCry",
+)
+"""Names an earlier image migration wrote before the cutoff (SPEC §3.1)."""

@@ -1,0 +1,451 @@
+"""The run: preflight, plan, then read → explode → sinks → ledger for every pending batch.
+
+Batches run on a thread pool with at most ``concurrency`` in flight (ConnectorX, Polars and
+the ClickHouse driver release the GIL, so threads overlap reads, transforms and inserts).
+The ledger is written by the coordinating thread only after a batch's sinks returned.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from . import registry
+from .clickhouse import ClickHouse, TransientClickHouseError
+from .defaults import DEFAULT_CUTOFF
+from .errors import RunFailed, UserError, redact
+from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
+from .ledger import Ledger
+from .package import Context, Package
+from .plan import Batch, Plan, fingerprint, new_plan_id, plan_package
+from .preflight import check_sources, legacy_image_events
+from .sinks import ClickHouseSink, ParquetSink, Sink
+from .sources import ClickHouseSource, PostgresSource, Source, TransientSourceError, source_for
+from .target import Target
+
+TRANSIENT = (TransientSourceError, TransientClickHouseError)
+DEFAULT_BATCH_SIZE = 100_000
+
+
+@dataclass
+class RunOptions:
+    target: str
+    pg: str | None = None
+    ch: str | None = None
+    table: str = "entityMetricEvents"
+    window: Window = field(default_factory=lambda: Window(cutoff=DEFAULT_CUTOFF))
+    packages: list[str] | None = None
+    exclude_metrics: list[str] = field(default_factory=list)
+    params: dict[str, object] = field(default_factory=dict)
+    batch_size: int | None = None
+    concurrency: int = 2
+    state: Path = Path(".metric-backfill")
+    resume: bool = False
+    dry_run: bool = False
+    limit_batches: int | None = None
+    start_from: int = 0
+    parquet_dir: Path | None = None
+    no_insert: bool = False
+    allow_existing: bool = False
+    no_dedup_check: bool = False
+    retries: int = 5
+    retry_wait: float = 1.0
+    progress: bool = True
+
+    def fingerprint_options(self, packages: list[Package]) -> dict:
+        """Every option that changes what lands in the target."""
+        return {
+            "target": redact(self.target),
+            "table": self.table,
+            "cutoff": self.window.cutoff.isoformat(timespec="milliseconds"),
+            "since": self.window.since.isoformat(timespec="milliseconds") if self.window.since else None,
+            "packages": [p.name for p in packages],
+            "exclude_metrics": sorted(self.exclude_metrics),
+            "params": {k: self.params[k] for k in sorted(self.params)},
+            "batch_size": self.batch_size,
+        }
+
+
+@dataclass
+class PackageStats:
+    rows: int = 0
+    events: int = 0
+    batches: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        if self.started is None or self.finished is None:
+            return 0.0
+        return self.finished - self.started
+
+    def add(self, rows: int, events: int, skipped: dict[str, int]) -> None:
+        self.rows += rows
+        self.events += events
+        self.batches += 1
+        for k, v in skipped.items():
+            self.skipped[k] = self.skipped.get(k, 0) + v
+
+
+@dataclass
+class RunReport:
+    plan_id: str
+    stats: dict[str, PackageStats]
+    batches_done: int
+    batches_total: int
+    already_complete: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.batches_done == self.batches_total
+
+    def to_json(self) -> dict:
+        return {
+            "plan_id": self.plan_id,
+            "complete": self.complete,
+            "batches_done": self.batches_done,
+            "batches_total": self.batches_total,
+            "packages": {
+                name: {
+                    "rows": s.rows,
+                    "events": s.events,
+                    "batches": s.batches,
+                    "skipped": dict(sorted(s.skipped.items())),
+                    "seconds": round(s.seconds, 3),
+                    "events_per_s": round(s.events / s.seconds) if s.seconds else None,
+                }
+                for name, s in self.stats.items()
+            },
+        }
+
+
+@dataclass
+class Runner:
+    opts: RunOptions
+    log: callable = field(default=lambda msg: print(msg, file=sys.stderr))  # type: ignore[valid-type]
+
+    def __post_init__(self) -> None:
+        o = self.opts
+        self.packages = registry.select(o.packages)
+        self._validate()
+        self.pg = PostgresSource(o.pg) if o.pg else None
+        needs_ch = any(p.source == "clickhouse" for p in self.packages)
+        self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
+        self.writes = not (o.dry_run or o.no_insert)
+        self.target = Target(ClickHouse(o.target), o.table) if (self.writes or not o.dry_run) else None
+        self.stop = threading.Event()
+
+    def _validate(self) -> None:
+        o = self.opts
+        if o.batch_size is not None and o.batch_size <= 0:
+            raise UserError(f"--batch-size must be > 0 (got {o.batch_size})")
+        if o.concurrency <= 0:
+            raise UserError(f"--concurrency must be > 0 (got {o.concurrency})")
+        if o.retries < 0:
+            raise UserError(f"--retries must be >= 0 (got {o.retries})")
+        if o.limit_batches is not None and o.limit_batches <= 0:
+            raise UserError(f"--limit-batches must be > 0 (got {o.limit_batches})")
+        if o.start_from < 0:
+            raise UserError(f"--start-from must be >= 0 (got {o.start_from})")
+        if o.window.since is not None and o.window.since >= o.window.cutoff:
+            raise UserError("--since must be earlier than --cutoff")
+        if o.no_insert and not o.parquet_dir:
+            raise UserError("--no-insert needs --parquet-dir (otherwise nothing is written)")
+        known = set(registry.all_metrics())
+        unknown = [m for m in o.exclude_metrics if m not in known]
+        if unknown:
+            raise UserError(f"--exclude-metrics: unknown metric {', '.join(unknown)} (see 'list')")
+        if any(p.source == "postgres" for p in self.packages) and not o.pg:
+            raise UserError("--pg is required (the Postgres source DSN)")
+
+    def source(self, pkg: Package) -> Source:
+        return source_for(pkg, self.pg, self.ch)
+
+    # ------------------------------------------------------------------------------------
+    def make_plan(self) -> Plan:
+        o = self.opts
+        opts = o.fingerprint_options(self.packages)
+        plans = {}
+        for pkg in self.packages:
+            size = o.batch_size or pkg.default_batch_size
+            plans[pkg.name] = plan_package(pkg, self._retrying(self.source(pkg)), o.window, size)
+        return Plan(new_plan_id(), fingerprint(opts), opts, plans,
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+    def _retrying(self, src: Source) -> Source:
+        runner = self
+
+        class _R:
+            def __getattr__(self, name: str):  # noqa: ANN204
+                return getattr(src, name)
+
+            def fetch(self, sql: str) -> pl.DataFrame:
+                return runner.retry(lambda: src.fetch(sql))
+
+        return _R()  # type: ignore[return-value]
+
+    def retry(self, fn):  # noqa: ANN001, ANN201
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(TRANSIENT),
+                stop=stop_after_attempt(self.opts.retries + 1),
+                wait=wait_random_exponential(multiplier=self.opts.retry_wait, max=60),
+                reraise=False,
+            ):
+                with attempt:
+                    return fn()
+        except RetryError as e:
+            last = e.last_attempt.exception()
+            raise RunFailed(f"{last} (gave up after {self.opts.retries} retries)") from last
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        """Everything that can be checked before the first write; returns notices."""
+        notices: list[str] = []
+        if self.pg:
+            self.pg.ping()
+            check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
+        if self.ch:
+            check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
+        if self.target is not None and self.writes:
+            created = self.target.ensure()
+            if created:
+                notices.append(f"created target table {self.opts.table}")
+            elif self.opts.resume and not self.opts.no_dedup_check and not self.target.dedup_active():
+                raise UserError(
+                    f"target {self.opts.table} does not deduplicate insert tokens "
+                    "(plain MergeTree without non_replicated_deduplication_window): a resume "
+                    "could duplicate the batches in flight at the crash; pass --no-dedup-check "
+                    "to accept that risk"
+                )
+            legacy = legacy_image_events(self.target, self.opts.window)
+            if legacy:
+                notices.append(
+                    "target already holds legacy-named Image events in the window: "
+                    + ", ".join(f"{k}={v}" for k, v in legacy.items())
+                )
+        return notices
+
+    def guard_existing(self) -> None:
+        metrics = [m for p in self.packages for m in p.metric_names if m not in self.opts.exclude_metrics]
+        existing = self.target.count_existing(metrics, self.opts.window) if self.target else {}
+        existing = {k: v for k, v in existing.items() if v}
+        if existing and not self.opts.allow_existing:
+            total = sum(existing.values())
+            worst = ", ".join(f"{k}={v}" for k, v in sorted(existing.items(), key=lambda kv: -kv[1])[:5])
+            raise UserError(
+                f"target {self.opts.table} already holds {total} events of these metrics in the "
+                f"window ({worst}{', …' if len(existing) > 5 else ''}); continue an interrupted run "
+                "with --resume, skip metrics with --exclude-metrics, or add on top with --allow-existing"
+            )
+
+    # ------------------------------------------------------------------------------------
+    def run(self) -> RunReport:
+        o = self.opts
+        notices = self.preflight()
+        for n in notices:
+            self.log(f"note: {n}")
+        wanted = fingerprint(o.fingerprint_options(self.packages))
+        plan = Plan.load(o.state)
+        if o.resume:
+            if plan is None:
+                raise UserError(f"nothing to resume: no plan in {o.state}; run without --resume")
+            if plan.fingerprint != wanted:
+                changed = [k for k, v in o.fingerprint_options(self.packages).items() if plan.options.get(k) != v]
+                raise UserError(
+                    f"--resume refused: options differ from the saved plan {plan.plan_id} "
+                    f"({', '.join(changed)}); rerun with the original options or use a new --state"
+                )
+        else:
+            if plan is not None and plan.fingerprint == wanted:
+                ledger = Ledger.open(o.state, plan.plan_id)
+                if all(b.id in ledger.done for b in plan.all_batches()):
+                    self.log(f"plan {plan.plan_id} is already complete: nothing to do")
+                    return self._report(plan, ledger, {}, already_complete=True, notices=notices)
+            if self.writes:
+                self.guard_existing()
+            plan = self.make_plan()
+            Ledger.open(o.state, plan.plan_id).reset()
+            plan.save(o.state)
+        ledger = Ledger.open(o.state, plan.plan_id)
+        if ledger.torn_lines:
+            self.log(f"note: ignored {ledger.torn_lines} torn ledger line(s)")
+        return self._execute(plan, ledger, notices)
+
+    def _sinks(self) -> list[Sink]:
+        sinks: list[Sink] = []
+        if self.opts.parquet_dir is not None:
+            sinks.append(ParquetSink(self.opts.parquet_dir))
+        if self.writes and self.target is not None:
+            sinks.append(ClickHouseSink(self.target))
+        return sinks
+
+    def _pending(self, plan: Plan, ledger: Ledger) -> list[Batch]:
+        pending = [b for b in plan.all_batches() if b.id not in ledger.done]
+        pending = pending[self.opts.start_from:] if self.opts.start_from else pending
+        if self.opts.limit_batches is not None:
+            pending = pending[: self.opts.limit_batches]
+        return pending
+
+    def _context(self) -> Context:
+        lookups: dict[str, pl.DataFrame] = {}
+        for pkg in self.packages:
+            for name, sql in pkg.lookups.items():
+                if name not in lookups:
+                    if self.pg is None:
+                        raise UserError(f"{pkg.name} needs --pg for its lookup {name}")
+                    lookups[name] = self.retry(lambda sql=sql: self.pg.fetch(sql))
+        return Context(lookups=lookups, params=dict(self.opts.params))
+
+    def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> tuple[int, int, dict]:
+        """One batch end to end; returns (rows, events, skipped). Retries transient errors."""
+        pkg = registry.all_packages()[batch.package]
+        src = self.source(pkg)
+        sql = batch.sql(pkg, src, self.opts.window)
+        rows = self.retry(lambda: src.fetch(sql))
+        exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
+        table = pa.Table.from_batches(
+            exploded.events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks().to_batches(),
+            schema=EVENT_ARROW_SCHEMA,
+        )
+        token = f"{plan.plan_id}:{batch.id}"
+        for sink in sinks:
+            self.retry(lambda sink=sink: sink.write(batch.id, token, table))
+        return rows.height, exploded.events.height, exploded.skipped
+
+    def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
+        o = self.opts
+        pending = self._pending(plan, ledger)
+        if not pending:
+            self.log(f"plan {plan.plan_id}: no pending batches")
+        stats = {name: PackageStats() for name in plan.packages}
+        ctx = self._context() if pending else Context()
+        sinks = self._sinks()
+        bars = _Bars(plan, ledger, pending, enabled=o.progress)
+        old_handlers = _install_stop_handlers(self.stop, self.log)
+        failure: BaseException | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
+                inflight: dict[Future, tuple[Batch, float]] = {}
+                queue = list(reversed(pending))
+                while queue or inflight:
+                    while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
+                        b = queue.pop()
+                        st = stats[b.package]
+                        started = time.monotonic()
+                        st.started = st.started or started
+                        inflight[pool.submit(self.process, b, ctx, plan, sinks)] = (b, started)
+                    if not inflight:
+                        break
+                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        b, _started = inflight.pop(fut)
+                        try:
+                            rows, events, skipped = fut.result()
+                        except BaseException as e:  # keep draining in-flight batches
+                            failure = failure or e
+                            continue
+                        ledger.record(b.id, rows=rows, events=events)
+                        st = stats[b.package]
+                        st.add(rows, events, skipped)
+                        st.finished = time.monotonic()
+                        bars.advance(b.package, rows, events)
+        finally:
+            bars.close()
+            _restore_handlers(old_handlers)
+        if failure is not None:
+            if isinstance(failure, BatchValueError):
+                raise UserError(str(failure)) from failure
+            if isinstance(failure, (UserError, RunFailed)):
+                raise failure
+            raise RunFailed(redact(str(failure)) or type(failure).__name__) from failure
+        report = self._report(plan, ledger, stats, notices=notices)
+        if self.stop.is_set():
+            raise RunFailed(
+                f"interrupted: {report.batches_done}/{report.batches_total} batches done and "
+                "ledgered; continue with --resume"
+            )
+        return report
+
+    def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
+                notices: list[str] | None = None) -> RunReport:
+        total = len(plan.all_batches())
+        done = sum(1 for b in plan.all_batches() if b.id in ledger.done)
+        return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [])
+
+
+def _install_stop_handlers(stop: threading.Event, log) -> dict:  # noqa: ANN001
+    """First SIGINT/SIGTERM: finish in-flight batches, ledger them, stop. Second: exit now."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum, frame):  # noqa: ANN001
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        log("stopping: waiting for in-flight batches to be acknowledged (again to abort)")
+
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old[sig] = signal.signal(sig, handler)
+    return old
+
+
+def _restore_handlers(old: dict) -> None:
+    for sig, h in old.items():
+        signal.signal(sig, h)
+
+
+class _Bars:
+    """One tqdm bar per package: rows read against the plan's estimate, with events/s."""
+
+    def __init__(self, plan: Plan, ledger: Ledger, pending: list[Batch], enabled: bool) -> None:
+        self.bars = {}
+        self.events: dict[str, int] = {}
+        self.t0 = time.monotonic()
+        if not enabled:
+            return
+        from tqdm import tqdm
+
+        names = sorted({b.package for b in pending}, key=list(plan.packages).index)
+        for pos, name in enumerate(names):
+            p = plan.packages[name]
+            done_rows = sum(ledger.done[b.id].get("rows", 0) for b in p.batches if b.id in ledger.done)
+            self.bars[name] = tqdm(
+                total=max(p.rows, done_rows), initial=done_rows, desc=f"{name:<28}", unit=" rows",
+                unit_scale=True, position=pos, leave=True, dynamic_ncols=True, file=sys.stderr,
+                mininterval=0.5,
+            )
+            self.events[name] = 0
+
+    def advance(self, package: str, rows: int, events: int) -> None:
+        bar = self.bars.get(package)
+        if bar is None:
+            return
+        self.events[package] += events
+        elapsed = max(time.monotonic() - bar.start_t, 1e-9)
+        bar.set_postfix_str(f"{self.events[package] / elapsed:,.0f} events/s", refresh=False)
+        bar.update(rows)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()

@@ -1,0 +1,177 @@
+"""Explode a batch of source rows into long-format metric events, vectorised.
+
+Each metric is a filter + select over the same rows; all of them are evaluated in one
+``collect_all`` so Polars shares the scan and runs them in parallel. Nothing is dropped
+silently: NULL entity ids and out-of-window events are counted per reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+import pyarrow as pa
+
+from .package import Context, Metric, Package
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+EVENT_ARROW_SCHEMA = pa.schema(
+    [
+        ("entityType", pa.string()),
+        ("entityId", pa.int32()),
+        ("userId", pa.int32()),
+        ("metricType", pa.string()),
+        ("metricValue", pa.int32()),
+        ("createdAt", pa.timestamp("ms")),
+    ]
+)
+EVENT_SCHEMA = pl.Schema(
+    {
+        "entityType": pl.String,
+        "entityId": pl.Int32,
+        "userId": pl.Int32,
+        "metricType": pl.String,
+        "metricValue": pl.Int32,
+        "createdAt": pl.Datetime("ms"),
+    }
+)
+
+
+class BatchValueError(ValueError):
+    """A value cannot be an Int32 event: the whole batch is rejected (SPEC §2)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The event-time window ``[since, cutoff)``, naive UTC."""
+
+    cutoff: datetime
+    since: datetime | None = None
+
+    def contains(self, col: pl.Expr) -> pl.Expr:
+        inside = col < pl.lit(self.cutoff, dtype=pl.Datetime("ms"))
+        if self.since is not None:
+            inside = inside & (col >= pl.lit(self.since, dtype=pl.Datetime("ms")))
+        return inside
+
+
+@dataclass
+class Exploded:
+    events: pl.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def normalize_times(rows: pl.DataFrame) -> pl.DataFrame:
+    """Every datetime column as naive UTC milliseconds (ConnectorX gives us, ClickHouse tz-aware)."""
+    fixes = []
+    for name, dtype in rows.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            col = pl.col(name)
+            if dtype.time_zone is not None:
+                col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            fixes.append(col.dt.cast_time_unit("ms").alias(name))
+        elif dtype == pl.Date:
+            fixes.append(pl.col(name).cast(pl.Datetime("ms")).alias(name))
+    return rows.with_columns(fixes) if fixes else rows
+
+
+def _metric_frame(rows: pl.LazyFrame, m: Metric) -> pl.LazyFrame:
+    lf = rows.filter(m.where) if m.where is not None else rows
+    mt = pl.lit(m.metric_type) if isinstance(m.metric_type, str) else m.metric_type
+    return lf.select(
+        pl.lit(m.entity_type).alias("entityType"),
+        m.entity_id.cast(pl.Int64).alias("entityId"),
+        m.user_id.cast(pl.Int64).alias("userId"),
+        mt.cast(pl.String).alias("metricType"),
+        m.value.cast(pl.Int64).alias("metricValue"),
+        m.created_at.cast(pl.Datetime("ms")).alias("createdAt"),
+    )
+
+
+def explode(
+    pkg: Package,
+    rows: pl.DataFrame,
+    window: Window,
+    ctx: Context | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> Exploded:
+    """rows (one batch of the package's source query) → events + skip counts.
+
+    ``exclude`` names metrics (``Entity.metric``) the run must not emit.
+    """
+    rows = normalize_times(rows)
+    if pkg.prepare is not None:
+        rows = pkg.prepare(rows, ctx or Context())
+    lazy = rows.lazy()
+    frames = [_metric_frame(lazy, m) for m in pkg.metrics]
+    notes = [lazy.select(e.sum().cast(pl.Int64).alias(r) for r, e in pkg.notes.items())]
+    tallies = [
+        lazy.select(e.alias("value")).drop_nulls().group_by("value").len().sort("value")
+        for e in pkg.tallies.values()
+    ]
+    collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies)
+    skipped: dict[str, int] = {}
+    if pkg.notes:
+        for reason, n in collected[len(frames)].row(0, named=True).items():
+            if n:
+                skipped[reason] = int(n)
+    for reason, counts in zip(pkg.tallies, collected[len(collected) - len(tallies):], strict=True):
+        for value, n in counts.iter_rows():
+            skipped[f"{reason}: {value}"] = int(n)
+
+    parts = []
+    for m, ev in zip(pkg.metrics, collected[: len(frames)], strict=True):
+        null_entity = ev["entityId"].null_count()
+        if null_entity:
+            label = m.metric_type if isinstance(m.metric_type, str) else "<" + "|".join(m.names) + ">"
+            reason = f"{m.entity_type}.{label} not emitted: {m.null_entity or 'NULL entity id'}"
+            skipped[reason] = skipped.get(reason, 0) + null_entity
+            ev = ev.filter(pl.col("entityId").is_not_null())
+        parts.append(ev)
+    events = pl.concat(parts) if parts else pl.DataFrame(schema=EVENT_SCHEMA)
+
+    bad_time = events["createdAt"].null_count()
+    if bad_time:
+        skipped["NULL createdAt"] = skipped.get("NULL createdAt", 0) + bad_time
+    if exclude:
+        qualified = pl.concat_str(pl.col("entityType"), pl.lit("."), pl.col("metricType"))
+        events = events.filter(~qualified.is_in(list(exclude)))
+    in_window = events.filter(window.contains(pl.col("createdAt")))
+    outside = events.height - bad_time - in_window.height
+    if outside:
+        skipped["outside [since, cutoff) for that metric"] = outside
+    _check_int32(pkg, rows, in_window)
+    return Exploded(events=in_window.cast(EVENT_SCHEMA), skipped=skipped)
+
+
+def _check_int32(pkg: Package, rows: pl.DataFrame, events: pl.DataFrame) -> None:
+    if events.is_empty():
+        return
+    for column in ("entityId", "userId", "metricValue"):
+        s = events[column]
+        lo, hi = s.min(), s.max()
+        if lo is not None and (lo < INT32_MIN or hi > INT32_MAX):
+            raise BatchValueError(_describe_overflow(pkg, rows, column))
+
+
+def _describe_overflow(pkg: Package, rows: pl.DataFrame, column: str) -> str:
+    """Name the first source row whose event value leaves Int32 (the slow path, on error only)."""
+    indexed = rows.with_row_index("__row").lazy()
+    for m in pkg.metrics:
+        lf = indexed.filter(m.where) if m.where is not None else indexed
+        expr = {"entityId": m.entity_id, "userId": m.user_id, "metricValue": m.value}[column]
+        hit = (
+            lf.with_columns(expr.cast(pl.Int64).alias("__v"))
+            .filter((pl.col("__v") < INT32_MIN) | (pl.col("__v") > INT32_MAX))
+            .head(1)
+            .collect()
+        )
+        if hit.height:
+            key = ", ".join(f"{k}={hit[k][0]}" for k in pkg.row_key if k in hit.columns)
+            return (
+                f"{pkg.name}: {m.qualified[0]} {column}={hit['__v'][0]} is outside Int32 "
+                f"(source row {key or hit['__row'][0]}); batch rejected"
+            )
+    return f"{pkg.name}: a {column} value is outside Int32; batch rejected"

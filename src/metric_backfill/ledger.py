@@ -1,0 +1,69 @@
+"""The ledger: an append-only, fsynced record of batches whose sinks acknowledged.
+
+A batch is done iff its line is here. Lines are written only after the acknowledgement, so a
+crash can at worst leave a batch written but not ledgered; its retry carries the same
+deduplication token and the target drops it. A torn last line (crash mid-write) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LEDGER_FILE = "ledger.jsonl"
+
+
+@dataclass
+class Ledger:
+    path: Path
+    plan_id: str
+    done: dict[str, dict] = field(default_factory=dict)
+    torn_lines: int = 0
+
+    @classmethod
+    def open(cls, state: Path, plan_id: str) -> Ledger:
+        ledger = cls(state / LEDGER_FILE, plan_id)
+        if ledger.path.exists():
+            with open(ledger.path, "rb") as f:
+                for raw in f:
+                    try:
+                        entry = json.loads(raw)
+                        if not isinstance(entry, dict) or not raw.endswith(b"\n"):
+                            raise ValueError
+                    except ValueError:
+                        ledger.torn_lines += 1
+                        continue
+                    if entry.get("plan") == plan_id:
+                        ledger.done[entry["batch"]] = entry
+        return ledger
+
+    def record(self, batch_id: str, **facts: object) -> None:
+        entry = {"plan": self.plan_id, "batch": batch_id, **facts}
+        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if self.torn_lines or _ends_without_newline(self.path):
+                os.write(fd, b"\n")  # seal a torn tail so this line stays readable
+                self.torn_lines = 0
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.done[batch_id] = entry
+
+    def reset(self) -> None:
+        """A new plan starts a new ledger (the old one is kept beside it for audit)."""
+        if self.path.exists():
+            self.path.rename(self.path.with_suffix(f".{self.plan_id}.old"))
+        self.done.clear()
+
+
+def _ends_without_newline(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except OSError:
+        return False

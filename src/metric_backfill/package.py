@@ -1,0 +1,116 @@
+"""What a migration package declares: its source query, batching key, metrics and checks.
+
+A package is data, not code paths: the engine builds every batch query, explodes rows into
+events and counts skips from these declarations, so adding a package means adding one module
+in ``transforms/`` that defines ``PACKAGE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+Source = Literal["postgres", "clickhouse"]
+KeyKind = Literal["int", "time"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One (entityType, metricType) family produced from the batch rows.
+
+    ``metric_type`` is a fixed name or an expression over the rows (e.g. the reaction enum);
+    ``names`` then lists the values it can take. Rows where ``where`` holds become events;
+    among those, a NULL entity id is not an event: it is counted under ``null_entity``.
+    """
+
+    entity_type: str
+    metric_type: str | pl.Expr
+    entity_id: pl.Expr
+    user_id: pl.Expr
+    created_at: pl.Expr
+    value: pl.Expr = field(default_factory=lambda: pl.lit(1))
+    where: pl.Expr | None = None
+    names: tuple[str, ...] = ()
+    null_entity: str | None = None
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        if isinstance(self.metric_type, str):
+            return (self.metric_type,)
+        if not self.names:
+            raise ValueError(f"{self.entity_type}: an expression metricType needs names=")
+        return self.names
+
+    @property
+    def qualified(self) -> tuple[str, ...]:
+        return tuple(f"{self.entity_type}.{n}" for n in self.metric_names)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An independent SQL aggregate for verify.
+
+    The query must return columns ``entityType, entityId, metricType, value`` (summed per
+    entity) and may use ``{since}`` / ``{cutoff}`` placeholders (SQL timestamp literals).
+    It runs on the package's source (Postgres or ClickHouse) and must not share code with
+    the Polars transform: it is the second, independent statement of the metric.
+    """
+
+    metrics: tuple[str, ...]
+    sql: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a package's ``prepare`` may use besides the batch: lookups loaded once per run
+    (``Package.lookups``: name → Postgres query) and run parameters (e.g. excluded versions)."""
+
+    lookups: dict[str, pl.DataFrame] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Package:
+    """A migration package: one source query family → long-format metric events.
+
+    The batch query is ``SELECT columns FROM from_sql WHERE <key range> AND <window> [AND where]
+    ORDER BY order_by``; ``time_filter`` lists the event-time expressions the window applies
+    to (a row qualifies if any is inside). ``notes`` count rows per reason (substitutions,
+    rows that are not events); ``tallies`` count rows per value of an expression (NULL = not
+    counted), reported as ``"<reason>: <value>"``.
+    """
+
+    name: str
+    source: Source
+    description: str
+    from_sql: str
+    columns: str
+    key: str
+    key_kind: KeyKind
+    time_filter: tuple[str, ...]
+    order_by: str
+    metrics: tuple[Metric, ...]
+    expected: tuple[Expected, ...]
+    where: str | None = None
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    prepare: Callable[[pl.DataFrame, Context], pl.DataFrame] | None = None
+    lookups: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, pl.Expr] = field(default_factory=dict)
+    tallies: dict[str, pl.Expr] = field(default_factory=dict)
+    row_key: tuple[str, ...] = ("id",)
+    default_batch_size: int = 100_000
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for m in self.metrics:
+            for q in m.qualified:
+                seen[q] = None
+        return tuple(seen)
+
+    @property
+    def source_tables(self) -> tuple[str, ...]:
+        return tuple(self.tables)

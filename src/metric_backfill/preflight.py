@@ -1,0 +1,52 @@
+"""Checks made before the first write: sources reachable, tables and columns present."""
+
+from __future__ import annotations
+
+from .defaults import LEGACY_IMAGE_METRICS
+from .errors import UserError
+from .events import Window
+from .package import Package
+from .sources import ClickHouseSource, PostgresSource
+from .target import Target
+
+
+def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSource) -> None:
+    """Every table and column the packages read exists (one query, one readable line)."""
+    needed = {(t, c) for p in packages for t, cols in p.tables.items() for c in cols}
+    if not needed:
+        return
+    tables = sorted({t for t, _ in needed})
+    if isinstance(src, PostgresSource):
+        listed = ", ".join(f"'{t}'" for t in tables)
+        sql = (
+            "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+            f"WHERE table_schema = ANY (current_schemas(false)) AND table_name IN ({listed})"
+        )
+        where = "Postgres"
+    else:
+        conds = " OR ".join(
+            f"(database = '{t.split('.')[0]}' AND table = '{t.split('.')[1]}')" if "." in t
+            else f"(database = currentDatabase() AND table = '{t}')"
+            for t in tables
+        )
+        sql = (
+            "SELECT if(database = currentDatabase(), table, concat(database, '.', table)) AS t, "
+            f"name AS c FROM system.columns WHERE {conds}"
+        )
+        where = "ClickHouse"
+    present = {(t, c) for t, c in src.fetch(sql).iter_rows()}
+    present_tables = {t for t, _ in present}
+    missing_tables = [t for t in tables if t not in present_tables]
+    if missing_tables:
+        users = sorted({p.name for p in packages for t in missing_tables if t in p.tables})
+        raise UserError(
+            f"{where}: missing table {', '.join(missing_tables)} (needed by {', '.join(users)})"
+        )
+    missing = sorted(f"{t}.{c}" for t, c in needed - present)
+    if missing:
+        raise UserError(f"{where}: missing column {', '.join(missing)}")
+
+
+def legacy_image_events(target: Target, window: Window) -> dict[str, int]:
+    """Legacy-named Image events already in the target window (SPEC §3.1), for the report."""
+    return target.count_existing([f"Image.{m}" for m in LEGACY_IMAGE_METRICS], window)

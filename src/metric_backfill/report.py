@@ -1,0 +1,94 @@
+"""Plain-text tables for the terminal: run summary, plan, verify, list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .engine import RunReport
+from .plan import Plan
+from .verify import VerifyReport
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[int] | None = None) -> str:
+    right = right if right is not None else {i for i in range(1, len(headers))}
+    cells = [[_fmt(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths, strict=True)))
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return "" if v is None else str(v)
+
+
+def run_summary(report: RunReport) -> str:
+    rows = []
+    tot_rows = tot_events = 0
+    for name, s in report.stats.items():
+        if not s.batches:
+            continue
+        eps = s.events / s.seconds if s.seconds else 0.0
+        rows.append([name, s.rows, s.events, s.batches, round(s.seconds, 2), int(eps), sum(s.skipped.values())])
+        tot_rows += s.rows
+        tot_events += s.events
+    rows.append(["total", tot_rows, tot_events, sum(s.batches for s in report.stats.values()), None, None,
+                 sum(sum(s.skipped.values()) for s in report.stats.values())])
+    out = [table(["package", "rows", "events", "batches", "seconds", "events/s", "skipped"], rows)]
+    reasons = [(n, r, c) for n, s in report.stats.items() for r, c in sorted(s.skipped.items())]
+    if reasons:
+        out.append("")
+        out.append(table(["package", "skipped / substituted (reason)", "count"], reasons, right={2}))
+    out.append("")
+    out.append(f"plan {report.plan_id}: {report.batches_done}/{report.batches_total} batches done")
+    return "\n".join(out)
+
+
+def plan_table(plan: Plan) -> str:
+    rows = []
+    for name, p in plan.packages.items():
+        per = p.rows // len(p.batches) if p.batches else 0
+        rows.append([name, p.key, _key(p.lo), _key(p.hi), p.rows, len(p.batches), per])
+    return table(["package", "key", "min", "max", "rows", "batches", "rows/batch"], rows, right={4, 5, 6})
+
+
+def _key(v: object) -> str:
+    from datetime import datetime
+
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ", timespec="milliseconds")
+    return _fmt(v)
+
+
+def verify_table(report: VerifyReport) -> str:
+    rows = [
+        [m.entity_type, m.metric_type, m.entities, m.expected_total, m.actual_total, m.mismatches]
+        for m in report.metrics
+    ]
+    out = [table(["entityType", "metricType", "entities", "expected", "actual", "mismatches"], rows,
+                 right={2, 3, 4, 5})]
+    bad = [m for m in report.metrics if m.mismatches]
+    for m in bad:
+        ex = "; ".join(f"{w['entityId']}: expected {w['expected']}, got {w['actual']}" for w in m.worst)
+        out.append(f"  {m.name} worst: {ex}")
+    out.append("")
+    verdict = "OK" if report.ok else "MISMATCH"
+    out.append(f"{verdict}: {len(report.metrics)} metrics verified, {report.mismatches} mismatches")
+    return "\n".join(out)
+
+
+def top_entities(report: VerifyReport) -> str:
+    rows = []
+    for m in report.metrics:
+        rows.append([m.name, ", ".join(f"{t['entityId']}={t['value']:,}" for t in m.top)])
+    return table(["metric", "largest 5 entities (id=value)"], rows, right=set())

@@ -1,0 +1,165 @@
+"""Reading source rows: Postgres through ConnectorX, ClickHouse through clickhouse-connect.
+
+Both speak the same small interface (time literals, key-range probes, a batch query → Polars)
+so the planner and the engine never care which one a package reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import polars as pl
+
+from .clickhouse import ClickHouse
+from .errors import UserError, redact
+from .events import Window
+from .package import Package
+
+KeyValue = int | datetime
+
+
+def ms_text(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+
+
+class Source(Protocol):
+    lowest_time: str
+
+    def time_literal(self, dt: datetime) -> str: ...
+    def count_nulls(self, expr: str) -> str: ...
+    def fetch(self, sql: str) -> pl.DataFrame: ...
+
+
+@dataclass
+class PostgresSource:
+    dsn: str
+    lowest_time = "TIMESTAMP '-infinity'"
+
+    def time_literal(self, dt: datetime) -> str:
+        return f"TIMESTAMP '{ms_text(dt)}'"
+
+    def count_nulls(self, expr: str) -> str:
+        return f"count(*) FILTER (WHERE {expr} IS NULL)"
+
+    def ping(self) -> None:
+        """Connect once, quickly, so a wrong DSN is a one-line error before anything runs."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn, connect_timeout=10) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as e:
+            msg = " ".join(line.strip() for line in redact(str(e)).splitlines() if line.strip())
+            raise UserError(f"Postgres {redact(self.dsn)}: {msg or type(e).__name__}") from e
+        except Exception as e:  # malformed DSN
+            raise UserError(f"Postgres DSN {redact(self.dsn)!r}: {redact(str(e))}") from e
+
+    def fetch(self, sql: str) -> pl.DataFrame:
+        os.environ.setdefault("RUST_LOG", "off")  # ConnectorX's pool logs every retry otherwise
+        import connectorx as cx
+
+        try:
+            table = cx.read_sql(self.dsn, sql, return_type="arrow")
+        except Exception as e:  # ConnectorX raises bare RuntimeErrors
+            raise classify_pg_error(e) from e
+        return pl.from_arrow(table)  # type: ignore[return-value]
+
+
+@dataclass
+class ClickHouseSource:
+    ch: ClickHouse
+    lowest_time = "toDateTime64('1900-01-01 00:00:00.000', 3, 'UTC')"
+
+    def time_literal(self, dt: datetime) -> str:
+        return f"toDateTime64('{ms_text(dt)}', 3, 'UTC')"
+
+    def count_nulls(self, expr: str) -> str:
+        return f"countIf({expr} IS NULL)"
+
+    def fetch(self, sql: str) -> pl.DataFrame:
+        return pl.from_arrow(self.ch.query_arrow(sql))  # type: ignore[return-value]
+
+
+class TransientSourceError(RuntimeError):
+    """A read failed for a reason that may pass (connection lost, server restarting)."""
+
+
+_TRANSIENT_MARKERS = (
+    "connection refused", "connection reset", "broken pipe", "timed out", "timeout",
+    "terminating connection", "server closed the connection", "the database system is",
+    "could not connect", "connection closed", "unexpected eof", "error connecting",
+    "administrator command", "shutting down", "starting up",
+)
+
+
+def classify_pg_error(e: Exception) -> Exception:
+    text = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    low = str(e).lower()
+    if any(m in low for m in _TRANSIENT_MARKERS):
+        return TransientSourceError(f"Postgres: {text}")
+    if "password authentication failed" in low or "does not exist" in low:
+        return UserError(f"Postgres: {text}")
+    return RuntimeError(f"Postgres: {text}")
+
+
+def source_for(pkg: Package, pg: PostgresSource | None, ch: ClickHouseSource | None) -> Source:
+    src = pg if pkg.source == "postgres" else ch
+    if src is None:
+        raise UserError(f"package {pkg.name} reads {pkg.source}, but no DSN was given for it")
+    return src
+
+
+def key_literal(src: Source, value: KeyValue) -> str:
+    return src.time_literal(value) if isinstance(value, datetime) else str(int(value))
+
+
+def window_sql(pkg: Package, src: Source, window: Window) -> str:
+    """Rows with at least one of the package's event times inside ``[since, cutoff)``."""
+    parts = []
+    for col in pkg.time_filter:
+        cond = f"{col} < {src.time_literal(window.cutoff)}"
+        if window.since is not None:
+            cond = f"{col} >= {src.time_literal(window.since)} AND {cond}"
+        parts.append(f"({cond})")
+    clause = " OR ".join(parts)
+    if pkg.where:
+        clause = f"({clause}) AND ({pkg.where})"
+    return clause
+
+
+def range_sql(pkg: Package, src: Source, lo: KeyValue | None, hi: KeyValue | None,
+              null_key: bool = False) -> str:
+    if null_key:
+        return f"{pkg.key} IS NULL"
+    conds = []
+    if lo is not None:
+        conds.append(f"{pkg.key} >= {key_literal(src, lo)}")
+    if hi is not None:
+        conds.append(f"{pkg.key} < {key_literal(src, hi)}")
+    return " AND ".join(conds) or f"{pkg.key} IS NOT NULL"
+
+
+def batch_sql(pkg: Package, src: Source, window: Window, lo: KeyValue | None,
+              hi: KeyValue | None, null_key: bool = False) -> str:
+    return (
+        f"SELECT {pkg.columns} FROM {pkg.from_sql} "
+        f"WHERE ({range_sql(pkg, src, lo, hi, null_key)}) AND ({window_sql(pkg, src, window)}) "
+        f"ORDER BY {pkg.order_by}"
+    )
+
+
+def probe_sql(pkg: Package, src: Source, window: Window) -> str:
+    return (
+        f"SELECT min({pkg.key}) AS lo, max({pkg.key}) AS hi, count(*) AS n, "
+        f"{src.count_nulls(pkg.key)} AS nulls FROM {pkg.from_sql} "
+        f"WHERE {window_sql(pkg, src, window)}"
+    )
+
+
+def window_literals(src: Source, window: Window) -> dict[str, str]:
+    """``{since}`` / ``{cutoff}`` for the verify SQL templates."""
+    since = src.time_literal(window.since) if window.since else src.lowest_time
+    return {"since": since, "cutoff": src.time_literal(window.cutoff)}

@@ -1,0 +1,62 @@
+"""P5 — ImageReaction ⋈ Image: Image/Post reactions, Post.reactionCount, User.reactionCount."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+from transforms._common import REACTIONS
+
+c = pl.col
+reaction = c("reaction")
+
+PACKAGE = Package(
+    name="image_reaction",
+    source="postgres",
+    description="reactions on images, credited to the image, its post and its owner",
+    from_sql='"ImageReaction" ir JOIN "Image" i ON i.id = ir."imageId"',
+    columns='ir.id, ir."imageId", ir."userId", ir.reaction::text AS reaction, ir."createdAt", '
+    'i."userId" AS "ownerId", i."postId"',
+    key="ir.id",
+    key_kind="int",
+    time_filter=('ir."createdAt"',),
+    order_by="ir.id",
+    tables={
+        "ImageReaction": ("id", "imageId", "userId", "reaction", "createdAt"),
+        "Image": ("id", "userId", "postId"),
+    },
+    metrics=(
+        Metric("Image", reaction, c("imageId"), c("userId"), c("createdAt"), names=REACTIONS),
+        Metric("Post", reaction, c("postId"), c("userId"), c("createdAt"), names=REACTIONS,
+               null_entity="Image.postId NULL"),
+        Metric("Post", "reactionCount", c("postId"), c("userId"), c("createdAt"),
+               null_entity="Image.postId NULL"),
+        Metric("User", "reactionCount", c("ownerId"), c("userId"), c("createdAt"),
+               null_entity="image owner NULL"),
+    ),
+    expected=(
+        Expected(
+            tuple(f"Image.{r}" for r in REACTIONS)
+            + tuple(f"Post.{r}" for r in REACTIONS)
+            + ("Post.reactionCount", "User.reactionCount"),
+            """
+            WITH r AS (
+              SELECT ir."imageId", ir.reaction::text AS reaction, i."postId", i."userId" AS owner
+              FROM "ImageReaction" ir JOIN "Image" i ON i.id = ir."imageId"
+              WHERE ir."createdAt" >= {since} AND ir."createdAt" < {cutoff}
+            )
+            SELECT 'Image' AS "entityType", "imageId" AS "entityId", reaction AS "metricType",
+                   count(*) AS value FROM r GROUP BY 2, 3
+            UNION ALL
+            SELECT 'Post', "postId", reaction, count(*) FROM r
+            WHERE "postId" IS NOT NULL GROUP BY 2, 3
+            UNION ALL
+            SELECT 'Post', "postId", 'reactionCount', count(*) FROM r
+            WHERE "postId" IS NOT NULL GROUP BY 2
+            UNION ALL
+            SELECT 'User', owner, 'reactionCount', count(*) FROM r
+            WHERE owner IS NOT NULL GROUP BY 2
+            """,
+        ),
+    ),
+)

@@ -1,0 +1,49 @@
+"""P6 — UserEngagement: User.followerCount, followingCount, hiddenCount ('Block' is no metric)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+
+c = pl.col
+follow = c("type") == "Follow"
+
+PACKAGE = Package(
+    name="user_engagement",
+    source="postgres",
+    description="follows and hides between users",
+    from_sql='"UserEngagement" ue',
+    columns='ue."userId", ue."targetUserId", ue.type::text AS type, ue."createdAt"',
+    key='ue."userId"',
+    key_kind="int",
+    time_filter=('ue."createdAt"',),
+    order_by='ue."userId", ue."targetUserId"',
+    row_key=("userId", "targetUserId"),
+    tables={"UserEngagement": ("userId", "targetUserId", "type", "createdAt")},
+    metrics=(
+        Metric("User", "followerCount", c("targetUserId"), c("userId"), c("createdAt"), where=follow),
+        Metric("User", "followingCount", c("userId"), c("userId"), c("createdAt"), where=follow),
+        Metric("User", "hiddenCount", c("targetUserId"), c("userId"), c("createdAt"),
+               where=c("type") == "Hide"),
+    ),
+    notes={"UserEngagement type Block (no metric)": c("type") == "Block"},
+    expected=(
+        Expected(
+            ("User.followerCount", "User.followingCount", "User.hiddenCount"),
+            """
+            WITH e AS (
+              SELECT "userId", "targetUserId", type::text AS type FROM "UserEngagement"
+              WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
+            )
+            SELECT 'User' AS "entityType", "targetUserId" AS "entityId",
+                   'followerCount' AS "metricType", count(*) AS value
+            FROM e WHERE type = 'Follow' GROUP BY 2
+            UNION ALL
+            SELECT 'User', "userId", 'followingCount', count(*) FROM e WHERE type = 'Follow' GROUP BY 2
+            UNION ALL
+            SELECT 'User', "targetUserId", 'hiddenCount', count(*) FROM e WHERE type = 'Hide' GROUP BY 2
+            """,
+        ),
+    ),
+)
