@@ -15,7 +15,13 @@ from typing import Annotated
 import typer
 
 from . import registry
-from .defaults import DEFAULT_CUTOFF, DEFAULT_STATE, DEFAULT_TABLE
+from .defaults import (
+    DEFAULT_CUTOFF,
+    DEFAULT_EXCLUDED_VERSIONS,
+    DEFAULT_STATE,
+    DEFAULT_TABLE,
+    default_params,
+)
 from .errors import RunFailed, UserError, redact
 from .events import Window
 
@@ -31,6 +37,7 @@ db_app = typer.Typer(help="The embedded Postgres (+ chdb) with synthetic Civitai
 app.add_typer(db_app, name="db")
 
 _DEBUG = {"on": False}
+_VERSIONS = ",".join(map(str, DEFAULT_EXCLUDED_VERSIONS))
 
 
 def _env(name: str) -> str:
@@ -170,7 +177,7 @@ def plan(
     pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
-    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = "106916,250708,250712",
+    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -195,7 +202,7 @@ def run(
     pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
-    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = "106916,250708,250712",
+    state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the saved plan; skip ledgered batches.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and transform, write nothing.")] = False,
     limit_batches: Annotated[int | None, typer.Option("--limit-batches", help="Process at most N pending batches.", show_default=False)] = None,
@@ -233,22 +240,24 @@ def verify(
     pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
+    exclude_versions: ExcludeVersions = _VERSIONS,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
     debug: Debug = False,
 ) -> None:
     """Expected sums (independent SQL over the sources) vs. SUM(metricValue) in the target."""
     ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since), _split(packages),
-                 _split(exclude_metrics) or [], json_out, top)
+                 _split(exclude_metrics) or [], json_out, top, _versions(exclude_versions))
     if not ok:
         raise typer.Exit(1)
 
 
 def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Window,
-            packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool) -> bool:
+            packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool,
+            exclude_versions: list[int]) -> bool:
     from .clickhouse import ClickHouse
     from .report import top_entities, verify_table
-    from .sources import ClickHouseSource, PostgresSource, source_for
+    from .sources import ClickHouseSource, PostgresSource, load_lookups, source_for
     from .target import Target
     from .verify import verify as do_verify
 
@@ -260,7 +269,8 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
     if not tgt.exists():
         raise UserError(f"target table {table} does not exist")
     metrics = [m for m in dict.fromkeys(m for p in pkgs for m in p.metric_names) if m not in exclude]
-    report = do_verify(pkgs, sources, tgt, window, metrics)
+    report = do_verify(pkgs, sources, tgt, window, metrics, load_lookups(pkgs, pg_src),
+                       {"exclude_versions": exclude_versions})
     typer.echo(verify_table(report))
     if top:
         typer.echo("")
@@ -342,12 +352,13 @@ def demo(
         window = Window(cutoff=DEFAULT_CUTOFF)
         opts = RunOptions(target=target, pg=dsn, window=window, packages=_split(packages),
                           concurrency=concurrency, batch_size=batch_size, state=state,
-                          params={"exclude_versions": [106916, 250708, 250712]},
+                          params=default_params(),
                           progress=sys.stderr.isatty())
         report = Runner(opts).run()
         typer.echo(run_summary(report))
         typer.echo("")
-        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, _split(packages), [], None, False)
+        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, _split(packages), [], None, False,
+                     list(DEFAULT_EXCLUDED_VERSIONS))
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:
             typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")

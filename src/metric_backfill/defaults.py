@@ -14,3 +14,10 @@ LEGACY_IMAGE_METRICS = (
     "Buzz", "Collection", "Comment", "ReactionLike", "ReactionHeart", "ReactionLaugh", "ReactionCry",
 )
 """Names an earlier image migration wrote before the cutoff (SPEC §3.1)."""
+
+DEFAULT_EXCLUDED_VERSIONS = (106916, 250708, 250712)
+"""Model versions left out of generationCount (SPEC §2 #38), unless --exclude-versions says otherwise."""
+
+
+def default_params() -> dict[str, object]:
+    return {"exclude_versions": list(DEFAULT_EXCLUDED_VERSIONS)}

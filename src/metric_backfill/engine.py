@@ -27,7 +27,7 @@ from tenacity import (
 
 from . import registry
 from .clickhouse import ClickHouse, TransientClickHouseError
-from .defaults import DEFAULT_CUTOFF
+from .defaults import DEFAULT_CUTOFF, default_params
 from .errors import RunFailed, UserError, redact
 from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
@@ -35,7 +35,14 @@ from .package import Context, Package
 from .plan import Batch, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_sources, legacy_image_events
 from .sinks import ClickHouseSink, ParquetSink, Sink
-from .sources import ClickHouseSource, PostgresSource, Source, TransientSourceError, source_for
+from .sources import (
+    ClickHouseSource,
+    PostgresSource,
+    Source,
+    TransientSourceError,
+    load_lookups,
+    source_for,
+)
 from .target import Target
 
 TRANSIENT = (TransientSourceError, TransientClickHouseError)
@@ -51,7 +58,7 @@ class RunOptions:
     window: Window = field(default_factory=lambda: Window(cutoff=DEFAULT_CUTOFF))
     packages: list[str] | None = None
     exclude_metrics: list[str] = field(default_factory=list)
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=default_params)
     batch_size: int | None = None
     concurrency: int = 2
     state: Path = Path(".metric-backfill")
@@ -214,7 +221,10 @@ class Runner:
                     return fn()
         except RetryError as e:
             last = e.last_attempt.exception()
-            raise RunFailed(f"{last} (gave up after {self.opts.retries} retries)") from last
+            raise RunFailed(
+                f"{redact(str(last))} (gave up after {self.opts.retries} retries; the ledger is "
+                "intact: rerun with --resume)"
+            ) from last
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------
@@ -266,9 +276,9 @@ class Runner:
             self.log(f"note: {n}")
         wanted = fingerprint(o.fingerprint_options(self.packages))
         plan = Plan.load(o.state)
-        if o.resume:
-            if plan is None:
-                raise UserError(f"nothing to resume: no plan in {o.state}; run without --resume")
+        if o.resume and plan is None:
+            self.log(f"note: no saved plan in {o.state}: starting a new one")
+        if o.resume and plan is not None:
             if plan.fingerprint != wanted:
                 changed = [k for k, v in o.fingerprint_options(self.packages).items() if plan.options.get(k) != v]
                 raise UserError(
@@ -284,7 +294,6 @@ class Runner:
             if self.writes:
                 self.guard_existing()
             plan = self.make_plan()
-            Ledger.open(o.state, plan.plan_id).reset()
             plan.save(o.state)
         ledger = Ledger.open(o.state, plan.plan_id)
         if ledger.torn_lines:
@@ -307,14 +316,8 @@ class Runner:
         return pending
 
     def _context(self) -> Context:
-        lookups: dict[str, pl.DataFrame] = {}
-        for pkg in self.packages:
-            for name, sql in pkg.lookups.items():
-                if name not in lookups:
-                    if self.pg is None:
-                        raise UserError(f"{pkg.name} needs --pg for its lookup {name}")
-                    lookups[name] = self.retry(lambda sql=sql: self.pg.fetch(sql))
-        return Context(lookups=lookups, params=dict(self.opts.params))
+        pg = self._retrying(self.pg) if self.pg else None
+        return Context(lookups=load_lookups(self.packages, pg), params=dict(self.opts.params))
 
     def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> tuple[int, int, dict]:
         """One batch end to end; returns (rows, events, skipped). Retries transient errors."""

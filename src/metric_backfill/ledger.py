@@ -1,6 +1,7 @@
 """The ledger: an append-only, fsynced record of batches whose sinks acknowledged.
 
-A batch is done iff its line is here. Lines are written only after the acknowledgement, so a
+A batch is done iff its line (for the current plan id) is here; lines of earlier plans stay
+in the file for audit and are ignored. Lines are written only after the acknowledgement, so a
 crash can at worst leave a batch written but not ledgered; its retry carries the same
 deduplication token and the target drops it. A torn last line (crash mid-write) is ignored.
 """
@@ -52,12 +53,6 @@ class Ledger:
         finally:
             os.close(fd)
         self.done[batch_id] = entry
-
-    def reset(self) -> None:
-        """A new plan starts a new ledger (the old one is kept beside it for audit)."""
-        if self.path.exists():
-            self.path.rename(self.path.with_suffix(f".{self.plan_id}.old"))
-        self.done.clear()
 
 
 def _ends_without_newline(path: Path) -> bool:

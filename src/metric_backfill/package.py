@@ -61,6 +61,10 @@ class Expected:
 
     metrics: tuple[str, ...]
     sql: str
+    remap: str | None = None
+    """Name of a package lookup ``(id, mapped)``: entityId is replaced by ``mapped`` (rows whose
+    id is missing from the lookup drop out), e.g. ModelVersion id → modelId for Model sums
+    computed in ClickHouse."""
 
 
 @dataclass(frozen=True)

@@ -207,5 +207,6 @@ def restart(root: Path) -> str:
     if port is None:
         return start(root)[0]
     data = cluster.data.resolve()
-    _run([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "restart"], cwd=data)
+    _run([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-l", str(data / "server.log"),
+          "-w", "-t", "60", "restart"], cwd=data)
     return cluster.dsn(port)

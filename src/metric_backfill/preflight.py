@@ -30,11 +30,19 @@ def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSourc
             for t in tables
         )
         sql = (
-            "SELECT if(database = currentDatabase(), table, concat(database, '.', table)) AS t, "
-            f"name AS c FROM system.columns WHERE {conds}"
+            "SELECT if(database = currentDatabase(), table, '') AS bare, "
+            f"concat(database, '.', table) AS qualified, name AS c FROM system.columns WHERE {conds}"
         )
         where = "ClickHouse"
-    present = {(t, c) for t, c in src.fetch(sql).iter_rows()}
+    present: set[tuple[str, str]] = set()
+    for row in src.fetch(sql).iter_rows():
+        if len(row) == 2:
+            present.add((row[0], row[1]))
+        else:
+            bare, qualified, col = row
+            present.add((qualified, col))
+            if bare:
+                present.add((bare, col))
     present_tables = {t for t, _ in present}
     missing_tables = [t for t in tables if t not in present_tables]
     if missing_tables:

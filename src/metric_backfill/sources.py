@@ -163,3 +163,16 @@ def window_literals(src: Source, window: Window) -> dict[str, str]:
     """``{since}`` / ``{cutoff}`` for the verify SQL templates."""
     since = src.time_literal(window.since) if window.since else src.lowest_time
     return {"since": since, "cutoff": src.time_literal(window.cutoff)}
+
+
+def load_lookups(packages: list[Package], pg: Source | None) -> dict[str, pl.DataFrame]:
+    """Every Postgres lookup the packages declare, loaded once (e.g. ModelVersion → modelId)."""
+    lookups: dict[str, pl.DataFrame] = {}
+    for pkg in packages:
+        for name, sql in pkg.lookups.items():
+            if name in lookups:
+                continue
+            if pg is None:
+                raise UserError(f"package {pkg.name} needs --pg for its lookup {name}")
+            lookups[name] = pg.fetch(sql)
+    return lookups

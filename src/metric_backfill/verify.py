@@ -64,21 +64,40 @@ class VerifyReport:
         return {"ok": self.ok, "mismatches": self.mismatches, "metrics": [m.to_json() for m in self.metrics]}
 
 
+def sql_params(params: dict[str, object]) -> dict[str, str]:
+    """Run parameters as SQL text for the Expected templates."""
+    versions = [int(v) for v in params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
+    return {"exclude_versions": ", ".join(map(str, versions)) or "0"}
+
+
 def expected_sums(packages: list[Package], sources: dict[str, Source], window: Window,
-                  metrics: set[str]) -> pl.DataFrame:
+                  metrics: set[str], lookups: dict[str, pl.DataFrame] | None = None,
+                  params: dict[str, object] | None = None) -> pl.DataFrame:
+    lookups = lookups or {}
+    extra = sql_params(params or {})
     frames = []
     for pkg in packages:
         src = sources[pkg.name]
         for exp in pkg.expected:
             if not metrics.intersection(exp.metrics):
                 continue
-            df = src.fetch(exp.sql.format(**window_literals(src, window)))
+            df = src.fetch(exp.sql.format(**window_literals(src, window), **extra))
             df = df.select(
                 pl.col(df.columns[0]).cast(pl.String).alias("entityType"),
                 pl.col(df.columns[1]).cast(pl.Int64).alias("entityId"),
                 pl.col(df.columns[2]).cast(pl.String).alias("metricType"),
                 pl.col(df.columns[3]).cast(pl.Int64).alias("value"),
             )
+            if exp.remap is not None:
+                mapping = lookups[exp.remap]
+                mapping = mapping.select(
+                    pl.col(mapping.columns[0]).cast(pl.Int64).alias("entityId"),
+                    pl.col(mapping.columns[1]).cast(pl.Int64).alias("mapped"),
+                )
+                df = (
+                    df.join(mapping, on="entityId", how="inner")
+                    .select("entityType", pl.col("mapped").alias("entityId"), "metricType", "value")
+                )
             frames.append(df)
     if not frames:
         return pl.DataFrame(schema={"entityType": pl.String, "entityId": pl.Int64,
@@ -90,8 +109,9 @@ def expected_sums(packages: list[Package], sources: dict[str, Source], window: W
 
 
 def verify(packages: list[Package], sources: dict[str, Source], target: Target, window: Window,
-           metrics: list[str], examples: int = 5) -> VerifyReport:
-    expected = expected_sums(packages, sources, window, set(metrics))
+           metrics: list[str], lookups: dict[str, pl.DataFrame] | None = None,
+           params: dict[str, object] | None = None, examples: int = 5) -> VerifyReport:
+    expected = expected_sums(packages, sources, window, set(metrics), lookups, params)
     actual = pl.from_arrow(target.sums(metrics, window))
     assert isinstance(actual, pl.DataFrame)
     actual = actual.select(

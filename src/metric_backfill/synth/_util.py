@@ -67,7 +67,7 @@ def dedupe(keys: Sequence[Array], prio: Array | None = None) -> Array:
     combined = np.zeros(n, dtype=np.int64)
     for k in keys:
         k = np.asarray(k, dtype=np.int64)
-        radix = int(k.max()) + 1 if n else 1
+        radix = int(k.max()) + 1 if n else 1  # mixed radix: exact, no collisions
         combined = combined * radix + k
     order = np.argsort(prio, kind="stable") if prio is not None else np.arange(n)
     _, first = np.unique(combined[order], return_index=True)

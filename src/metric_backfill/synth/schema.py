@@ -440,47 +440,33 @@ PRIMARY_KEYS: dict[str, list[str]] = {
 """Composite keys; every other table's key is ``id``."""
 
 # Index statements of the 2025-03 dump (or schema.prisma where the dump has none), minus exact
-# duplicates. ``{t}`` is not used: each statement names its table.
+# duplicates, split into the main ones (always built) and the rest (``all_indexes=True``): the
+# rest serve the web app, not the backfill, and would double the time a load spends on indexes.
 INDEXES: list[str] = [
     'CREATE UNIQUE INDEX "User_username_key" ON "User" USING btree (username)',
     'CREATE UNIQUE INDEX "User_email_key" ON "User" USING btree (email)',
     'CREATE INDEX "user_createdat" ON "User" USING btree ("createdAt")',
-    'CREATE INDEX "User_deletedAt_idx" ON "User" USING btree ("deletedAt")',
     'CREATE UNIQUE INDEX "Tag_name_key" ON "Tag" USING btree (name)',
-    'CREATE INDEX "Tag_type_idx" ON "Tag" USING btree (type)',
     'CREATE UNIQUE INDEX "Model_fromImportId_key" ON "Model" USING btree ("fromImportId")',
-    'CREATE INDEX "Model_status_nsfw_idx" ON "Model" USING btree (status, nsfw)',
     'CREATE INDEX "Model_userId" ON "Model" USING btree ("userId")',
-    'CREATE INDEX "ModelVersion_modelId_baseModel_idx" ON "ModelVersion" USING btree ("modelId", "baseModel")',
     'CREATE INDEX "ModelVersion_modelId_idx" ON "ModelVersion" USING hash ("modelId")',
-    'CREATE INDEX "Post_modelVersionId_idx" ON "Post" USING btree ("modelVersionId")',
     'CREATE INDEX "Post_publishedAt_idx" ON "Post" USING btree ("publishedAt")',
     'CREATE INDEX "Post_userId_idx" ON "Post" USING btree ("userId")',
     'CREATE INDEX "Image_createdAt" ON "Image" USING btree ("createdAt") INCLUDE ("userId", nsfw)',
     'CREATE INDEX "Image_postId_idx" ON "Image" USING hash ("postId")',
-    'CREATE INDEX "Image_userId_createdAt" ON "Image" USING btree ("userId", "createdAt")',
     'CREATE INDEX "ImageReaction_createdAt_idx" ON "ImageReaction" USING btree ("createdAt")',
     'CREATE UNIQUE INDEX "ImageReaction_imageId_userId_reaction_key" ON "ImageReaction" USING btree ("imageId", "userId", reaction)',
-    'CREATE INDEX "ImageReaction_userId" ON "ImageReaction" USING btree ("userId")',
     'CREATE INDEX "ImageResourceNew_modelVersionId_idx" ON "ImageResourceNew" USING btree ("modelVersionId")',
     'CREATE UNIQUE INDEX "Article_coverId_key" ON "Article" USING btree ("coverId")',
     'CREATE INDEX "Article_userId" ON "Article" USING btree ("userId")',
     'CREATE UNIQUE INDEX "ArticleReaction_articleId_userId_reaction_key" ON "ArticleReaction" USING btree ("articleId", "userId", reaction)',
-    'CREATE INDEX "Collection_mode_idx" ON "Collection" USING hash (mode)',
     'CREATE INDEX "Collection_userId_idx" ON "Collection" USING btree ("userId")',
     'CREATE UNIQUE INDEX "User_bookmark_collection" ON "Collection" USING btree ("userId", type, mode) WHERE (mode = \'Bookmark\'::"CollectionMode")',
-    'CREATE INDEX "CollectionItem_addedById_idx" ON "CollectionItem" USING hash ("addedById")',
     'CREATE UNIQUE INDEX "CollectionItem_article_idx" ON "CollectionItem" USING btree ("collectionId", "articleId") WHERE ("articleId" IS NOT NULL)',
     'CREATE UNIQUE INDEX "CollectionItem_image_idx" ON "CollectionItem" USING btree ("collectionId", "imageId") WHERE ("imageId" IS NOT NULL)',
     'CREATE UNIQUE INDEX "CollectionItem_model_idx" ON "CollectionItem" USING btree ("collectionId", "modelId") WHERE ("modelId" IS NOT NULL)',
     'CREATE UNIQUE INDEX "CollectionItem_post_idx" ON "CollectionItem" USING btree ("collectionId", "postId") WHERE ("postId" IS NOT NULL)',
-    'CREATE INDEX "CollectionItem_collectionId_idx" ON "CollectionItem" USING hash ("collectionId")',
-    'CREATE INDEX "CollectionItem_imageId_idx" ON "CollectionItem" USING hash ("imageId")',
-    'CREATE INDEX "CollectionItem_modelId_idx" ON "CollectionItem" USING hash ("modelId")',
-    'CREATE INDEX "CollectionItem_postId_idx" ON "CollectionItem" USING btree ("postId")',
-    'CREATE INDEX "CollectionItem_status_idx" ON "CollectionItem" USING btree (status)',
     'CREATE INDEX "Collection_createdAt" ON "CollectionItem" USING btree ("createdAt")',
-    'CREATE INDEX "CollectionContributor_userId_idx" ON "CollectionContributor" USING hash ("userId")',
     'CREATE INDEX "CommentV2_threadId_idx" ON "CommentV2" USING hash ("threadId")',
     *[
         f'CREATE UNIQUE INDEX "Thread_{c}_key" ON "Thread" USING btree ("{c}")'
@@ -492,22 +478,41 @@ INDEXES: list[str] = [
     'CREATE INDEX "Comment_modelId_idx" ON "Comment" USING hash ("modelId")',
     'CREATE INDEX "Comment_parentId_idx" ON "Comment" USING hash ("parentId")',
     'CREATE INDEX "ResourceReview_createdAt_idx" ON "ResourceReview" USING btree ("createdAt")',
+    'CREATE UNIQUE INDEX "ResourceReview_modelVersionId_userId_key" ON "ResourceReview" USING btree ("modelVersionId", "userId")',
+    'CREATE INDEX "BountyEngagement_bountyId_idx" ON "BountyEngagement" USING btree ("bountyId")',
+    'CREATE INDEX "BountyEntry_bountyId_idx" ON "BountyEntry" USING hash ("bountyId")',
+    'CREATE INDEX "BountyEntryReaction_bountyEntryId_idx" ON "BountyEntryReaction" USING hash ("bountyEntryId")',
+    'CREATE INDEX "BountyBenefactor_bountyId_idx" ON "BountyBenefactor" USING hash ("bountyId")',
+    'CREATE INDEX "BuzzTip_toUserId_idx" ON "BuzzTip" USING btree ("toUserId")',
+]
+"""The main indexes: unique constraints, time-range indexes and parent-lookup indexes."""
+
+EXTRA_INDEXES: list[str] = [
+    'CREATE INDEX "User_deletedAt_idx" ON "User" USING btree ("deletedAt")',
+    'CREATE INDEX "Tag_type_idx" ON "Tag" USING btree (type)',
+    'CREATE INDEX "Model_status_nsfw_idx" ON "Model" USING btree (status, nsfw)',
+    'CREATE INDEX "ModelVersion_modelId_baseModel_idx" ON "ModelVersion" USING btree ("modelId", "baseModel")',
+    'CREATE INDEX "Post_modelVersionId_idx" ON "Post" USING btree ("modelVersionId")',
+    'CREATE INDEX "Image_userId_createdAt" ON "Image" USING btree ("userId", "createdAt")',
+    'CREATE INDEX "ImageReaction_userId" ON "ImageReaction" USING btree ("userId")',
+    'CREATE INDEX "Collection_mode_idx" ON "Collection" USING hash (mode)',
+    'CREATE INDEX "CollectionItem_addedById_idx" ON "CollectionItem" USING hash ("addedById")',
+    'CREATE INDEX "CollectionItem_collectionId_idx" ON "CollectionItem" USING hash ("collectionId")',
+    'CREATE INDEX "CollectionItem_imageId_idx" ON "CollectionItem" USING hash ("imageId")',
+    'CREATE INDEX "CollectionItem_modelId_idx" ON "CollectionItem" USING hash ("modelId")',
+    'CREATE INDEX "CollectionItem_postId_idx" ON "CollectionItem" USING btree ("postId")',
+    'CREATE INDEX "CollectionItem_status_idx" ON "CollectionItem" USING btree (status)',
+    'CREATE INDEX "CollectionContributor_userId_idx" ON "CollectionContributor" USING hash ("userId")',
     'CREATE INDEX "ResourceReview_modelId_idx" ON "ResourceReview" USING btree ("modelId") INCLUDE (exclude, "userId", rating)',
     'CREATE INDEX "ResourceReview_modelVersionId_createdAt_idx" ON "ResourceReview" USING btree ("modelVersionId", "createdAt") INCLUDE (rating, recommended)',
-    'CREATE UNIQUE INDEX "ResourceReview_modelVersionId_userId_key" ON "ResourceReview" USING btree ("modelVersionId", "userId")',
     'CREATE INDEX "ResourceReview_userId_idx" ON "ResourceReview" USING hash ("userId")',
     'CREATE INDEX "UserEngagement_type_idx" ON "UserEngagement" USING btree (type)',
-    'CREATE INDEX "BountyEngagement_bountyId_idx" ON "BountyEngagement" USING btree ("bountyId")',
     'CREATE INDEX "BountyEngagement_userId_idx" ON "BountyEngagement" USING hash ("userId")',
     'CREATE INDEX "Bounty_mode_idx" ON "Bounty" USING btree (mode)',
     'CREATE INDEX "Bounty_type_idx" ON "Bounty" USING btree (type)',
     'CREATE INDEX "Bounty_userId_idx" ON "Bounty" USING hash ("userId")',
-    'CREATE INDEX "BountyEntry_bountyId_idx" ON "BountyEntry" USING hash ("bountyId")',
     'CREATE INDEX "BountyEntry_userId" ON "BountyEntry" USING btree ("userId")',
-    'CREATE INDEX "BountyEntryReaction_bountyEntryId_idx" ON "BountyEntryReaction" USING hash ("bountyEntryId")',
-    'CREATE INDEX "BountyBenefactor_bountyId_idx" ON "BountyBenefactor" USING hash ("bountyId")',
     'CREATE INDEX "BountyBenefactor_userId_idx" ON "BountyBenefactor" USING hash ("userId")',
-    'CREATE INDEX "BuzzTip_toUserId_idx" ON "BuzzTip" USING btree ("toUserId")',
 ]
 
 
@@ -520,8 +525,8 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def key_statements() -> dict[str, list[str]]:
-    """Per table, the primary key and index statements to run after the data is in."""
+def key_statements(all_indexes: bool = False) -> dict[str, list[str]]:
+    """Per table, the primary key first, then the index statements to run once the data is in."""
     out: dict[str, list[str]] = {t: [] for t in TABLES}
     for table in TABLES:
         cols = PRIMARY_KEYS.get(table, ["id"])
@@ -529,7 +534,7 @@ def key_statements() -> dict[str, list[str]]:
             f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
             f"PRIMARY KEY ({', '.join(quote(c) for c in cols)})"
         )
-    for stmt in INDEXES:
+    for stmt in INDEXES + (EXTRA_INDEXES if all_indexes else []):
         table = stmt.split(" ON ", 1)[1].split('"')[1]
         out[table].append(stmt)
     return out
@@ -542,7 +547,8 @@ def _has_citext(conn: Any) -> bool:
     return row is not None
 
 
-def create_pg_schema(conn: Any, *, keys: bool = True, replace: bool = False) -> None:
+def create_pg_schema(conn: Any, *, keys: bool = True, replace: bool = False,
+                     all_indexes: bool = False) -> None:
     """Create every enum type and source table (optionally with keys and indexes) in ``conn``.
 
     ``replace`` drops the tables and types first (only for synthetic databases). Without it an
@@ -565,12 +571,12 @@ def create_pg_schema(conn: Any, *, keys: bool = True, replace: bool = False) -> 
         cols = ", ".join(f"{quote(c)} {t.replace('CITEXT', citext)}" for c, t in columns)
         conn.execute(f"CREATE TABLE {quote(table)} ({cols})")
     if keys:
-        create_pg_keys(conn)
+        create_pg_keys(conn, all_indexes=all_indexes)
 
 
-def create_pg_keys(conn: Any, tables: list[str] | None = None) -> None:
+def create_pg_keys(conn: Any, tables: list[str] | None = None, all_indexes: bool = False) -> None:
     """Add primary keys and indexes (after loading: bulk builds beat row-by-row maintenance)."""
-    stmts = key_statements()
+    stmts = key_statements(all_indexes)
     for table in tables or list(TABLES):
         for stmt in stmts[table]:
             conn.execute(stmt)

@@ -1,0 +1,68 @@
+"""Helpers shared by the tests: the seeded environment and a backfill-then-verify shortcut."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from metric_backfill.defaults import DEFAULT_CUTOFF
+from metric_backfill.events import Window
+
+SCALE = 0.02
+SEED = 7
+CUTOFF = DEFAULT_CUTOFF
+_tables = itertools.count()
+
+
+@dataclass
+class Env:
+    root: Path
+    pg: str
+    ch: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def new_table(self, prefix: str = "t") -> str:
+        return f"{prefix}_{next(_tables)}"
+
+
+def ms(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def events_of(package: str, rows: pl.DataFrame, cutoff: datetime = CUTOFF,
+              since: datetime | None = None):
+    """Explode hand-made rows through a package; returns (events sorted, skipped)."""
+    from metric_backfill.events import explode
+    from metric_backfill.registry import all_packages
+
+    out = explode(all_packages()[package], rows, Window(cutoff=cutoff, since=since))
+    return out.events, out.skipped
+
+
+def backfill_and_verify(env: Env, packages: list[str], tmp_path: Path, since: datetime | None = None,
+                        batch_size: int | None = None, **opts):
+    """Run the packages into a fresh table of the session's chdb, then verify; returns both reports."""
+    from metric_backfill.clickhouse import ClickHouse
+    from metric_backfill.engine import Runner, RunOptions
+    from metric_backfill.registry import select
+    from metric_backfill.sources import ClickHouseSource, PostgresSource, load_lookups, source_for
+    from metric_backfill.target import Target
+    from metric_backfill.verify import verify
+
+    table = env.new_table("e2e")
+    window = Window(cutoff=CUTOFF, since=since)
+    o = RunOptions(target=env.ch, pg=env.pg, table=table, window=window, packages=packages,
+                   state=tmp_path / f"state-{table}", batch_size=batch_size, progress=False,
+                   **opts)
+    report = Runner(o).run()
+    pkgs = select(packages)
+    pg, ch = PostgresSource(env.pg), ClickHouseSource(ClickHouse(env.ch))
+    sources = {p.name: source_for(p, pg, ch) for p in pkgs}
+    metrics = [m for p in pkgs for m in p.metric_names]
+    result = verify(pkgs, sources, Target(ClickHouse(env.ch), table), window,
+                    list(dict.fromkeys(metrics)), load_lookups(pkgs, pg), o.params)
+    return report, result

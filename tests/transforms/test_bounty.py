@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import polars as pl
+import psycopg
+
+from tests.helpers import CUTOFF, backfill_and_verify, events_of, ms
+
+PKG = "bounty"
+SCHEMA = {"id": pl.Int32, "userId": pl.Int32, "createdAt": pl.Datetime("ms")}
+NULL_USER = "User.bountyCount not emitted: Bounty.userId NULL"
+
+
+def rows(**cols) -> pl.DataFrame:
+    return pl.DataFrame(cols, schema=SCHEMA)
+
+
+def test_one_event_per_bounty_and_null_creator_is_skipped_and_counted():
+    t = [ms("2023-01-01 01:01:01.101"), ms("2023-02-02 02:02:02.202"), ms("2023-03-03 03:03:03.303")]
+    ev, skipped = events_of(PKG, rows(id=[1, 2, 3], userId=[5, 5, None], createdAt=t))
+    assert sorted(ev.iter_rows()) == [
+        ("User", 5, 5, "bountyCount", 1, t[0]),
+        ("User", 5, 5, "bountyCount", 1, t[1]),
+    ]
+    assert skipped == {NULL_USER: 1}
+
+
+def test_window_is_half_open_to_the_millisecond():
+    before = ms("2024-08-07 15:44:39.043")
+    ev, skipped = events_of(PKG, rows(id=[1, 2], userId=[5, 6], createdAt=[before, CUTOFF]))
+    assert list(ev.iter_rows()) == [("User", 5, 5, "bountyCount", 1, before)]
+    assert skipped == {"outside [since, cutoff) for that metric": 1}
+    since = ms("2023-06-01 00:00:00.000")
+    ev, _ = events_of(PKG, rows(id=[1, 2], userId=[5, 6],
+                                createdAt=[since, ms("2023-05-31 23:59:59.999")]), since=since)
+    assert list(ev.iter_rows()) == [("User", 5, 5, "bountyCount", 1, since)]
+
+
+def test_end_to_end_matches_verify_and_counts_null_creators(env, tmp_path):
+    report, result = backfill_and_verify(env, [PKG], tmp_path)
+    assert report.complete
+    assert result.mismatches == 0, result.to_json()
+    with psycopg.connect(env.pg) as conn:
+        (nulls,) = conn.execute('SELECT count(*) FROM "Bounty" WHERE "userId" IS NULL '
+                                'AND "createdAt" < %s', (CUTOFF,)).fetchone()
+    assert report.stats[PKG].skipped.get(NULL_USER, 0) == nulls

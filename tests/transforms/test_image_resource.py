@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import polars as pl
+
+from tests.helpers import CUTOFF, backfill_and_verify, events_of, ms
+
+PKG = "image_resource"
+SCHEMA = {"imageId": pl.Int32, "modelVersionId": pl.Int32, "modelId": pl.Int32,
+          "userId": pl.Int32, "createdAt": pl.Datetime("ms")}
+
+
+def rows(**cols) -> pl.DataFrame:
+    return pl.DataFrame(cols, schema=SCHEMA)
+
+
+def test_one_event_per_image_and_version_for_the_version_and_its_model():
+    t1, t2 = ms("2024-04-04 04:04:04.404"), ms("2022-01-01 00:00:00.000")
+    # image 1 uses two versions (100, 101) of model 9 and one version of model 8
+    ev, skipped = events_of(PKG, rows(
+        imageId=[1, 1, 1, 2], modelVersionId=[100, 101, 200, 100], modelId=[9, 9, 8, 9],
+        userId=[50, 50, 50, 60], createdAt=[t1, t1, t1, t2]))
+    assert sorted(ev.iter_rows()) == sorted([
+        ("ModelVersion", 100, 50, "imageCount", 1, t1),
+        ("ModelVersion", 101, 50, "imageCount", 1, t1),
+        ("ModelVersion", 200, 50, "imageCount", 1, t1),
+        ("ModelVersion", 100, 60, "imageCount", 1, t2),
+        ("Model", 9, 50, "imageCount", 1, t1),
+        ("Model", 9, 50, "imageCount", 1, t1),  # two versions of one model: counts twice
+        ("Model", 8, 50, "imageCount", 1, t1),
+        ("Model", 9, 60, "imageCount", 1, t2),
+    ])
+    assert skipped == {}
+
+
+def test_window_is_half_open_to_the_millisecond():
+    before = ms("2024-08-07 15:44:39.043")
+    ev, skipped = events_of(PKG, rows(
+        imageId=[1, 2], modelVersionId=[100, 100], modelId=[9, 9], userId=[5, 6],
+        createdAt=[before, CUTOFF]))
+    assert sorted(ev.iter_rows()) == [("Model", 9, 5, "imageCount", 1, before),
+                                      ("ModelVersion", 100, 5, "imageCount", 1, before)]
+    assert skipped == {"outside [since, cutoff) for that metric": 2}
+    since = ms("2023-06-01 00:00:00.000")
+    ev, _ = events_of(PKG, rows(
+        imageId=[1, 2], modelVersionId=[100, 100], modelId=[9, 9], userId=[5, 6],
+        createdAt=[since, ms("2023-05-31 23:59:59.999")]), since=since)
+    assert sorted(ev.iter_rows()) == [("Model", 9, 5, "imageCount", 1, since),
+                                      ("ModelVersion", 100, 5, "imageCount", 1, since)]
+
+
+def test_end_to_end_matches_verify(env, tmp_path):
+    report, result = backfill_and_verify(env, [PKG], tmp_path)
+    assert report.complete
+    assert result.mismatches == 0, result.to_json()
+    totals = {m.name: m.actual_total for m in result.metrics}
+    assert totals["Model.imageCount"] == totals["ModelVersion.imageCount"] > 0
+    assert report.stats[PKG].skipped == {}

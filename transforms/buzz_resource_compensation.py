@@ -1,0 +1,58 @@
+"""P20 — ClickHouse buzz_resource_compensation FINAL: earnedAmount per (version, day).
+
+Read with FINAL (a ReplacingMergeTree: unmerged duplicates must not count twice). One
+ModelVersion event (userId 0, value ``total``, at ``date``) per row, and one Model event per
+row through the Postgres ModelVersion map; a version missing there skips only that row's
+Model event (the reference dropped the whole day, SPEC §4).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Context, Expected, Metric, Package
+from transforms._clickhouse import LOOKUPS, MODEL_VERSIONS, nonzero, with_model_id
+
+c = pl.col
+
+
+def _prepare(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    return with_model_id(rows, ctx.lookups)
+
+
+PACKAGE = Package(
+    name="buzz_resource_compensation",
+    source="clickhouse",
+    description="daily Buzz earned by model versions (creator compensation)",
+    from_sql="default.buzz_resource_compensation FINAL",
+    columns="date, modelVersionId, total",
+    key="date",
+    key_kind="time",
+    time_filter=("date",),
+    order_by="date, modelVersionId",
+    row_key=("date", "modelVersionId"),
+    default_batch_size=500_000,
+    tables={"default.buzz_resource_compensation": ("date", "modelVersionId", "total")},
+    lookups=LOOKUPS,
+    prepare=_prepare,
+    metrics=(
+        Metric("Model", "earnedAmount", c("modelId"), pl.lit(0), c("date"), value=c("total"),
+               where=c("modelVersionId") != 0, null_entity="ModelVersion missing in Postgres"),
+        Metric("ModelVersion", "earnedAmount", nonzero("modelVersionId"), pl.lit(0), c("date"),
+               value=c("total"), null_entity="modelVersionId = 0"),
+    ),
+    expected=tuple(
+        Expected(
+            (f"{entity}.earnedAmount",),
+            f"""
+            SELECT '{entity}' AS entityType, modelVersionId AS entityId,
+                   'earnedAmount' AS metricType, sum(total) AS value
+            FROM default.buzz_resource_compensation FINAL
+            WHERE date >= {{since}} AND date < {{cutoff}} AND modelVersionId != 0
+            GROUP BY modelVersionId
+            """,
+            remap=MODEL_VERSIONS if entity == "Model" else None,
+        )
+        for entity in ("ModelVersion", "Model")
+    ),
+)

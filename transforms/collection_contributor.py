@@ -1,0 +1,97 @@
+"""P9 — CollectionContributor: Collection.contributorCount and Collection.followerCount.
+
+Metrics (SPEC §2 #22, #23; §3.7): one event per contributor row, value 1, entityId = the
+collection, userId = the contributor. contributorCount = rows whose permissions contain 'ADD',
+followerCount = rows whose permissions contain 'VIEW' (a row with both yields both); rows with
+neither (MANAGE/ADD_REVIEW only, or an empty array) are no event and are counted. The enum array
+is never read: the two booleans are computed in SQL. No Collection.mode filter at all (a NULL
+mode is not 'Bookmark'; the TS's ``mode != 'Bookmark'`` dropped them, SPEC §4).
+
+createdAt: ``CollectionContributor.createdAt`` is nullable, so the SPEC fallback
+COALESCE(cc.createdAt, cc.updatedAt, Collection.createdAt, 1970-01-01 00:00:00.000) is used
+(Collection LEFT JOINed for it; a missing collection falls through to the epoch); each
+substitution tier is counted and the window applies to the same COALESCE in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+
+c = pl.col
+
+EPOCH = datetime(1970, 1, 1)
+EVENT_AT_SQL = (
+    'COALESCE(cc."createdAt", cc."updatedAt", col."createdAt", '
+    "TIMESTAMP '1970-01-01 00:00:00.000')"
+)
+event_at = pl.coalesce(
+    c("createdAt"), c("updatedAt"), c("collectionCreatedAt"), pl.lit(EPOCH, dtype=pl.Datetime("ms"))
+)
+fallback = (
+    pl.when(c("createdAt").is_not_null()).then(None)
+    .when(c("updatedAt").is_not_null()).then(pl.lit("updatedAt"))
+    .when(c("collectionCreatedAt").is_not_null()).then(pl.lit("Collection.createdAt"))
+    .otherwise(pl.lit("1970-01-01 00:00:00.000"))
+)
+no_event = (
+    pl.when(c("hasView") | c("hasAdd")).then(None)
+    .when(c("noPermissions")).then(pl.lit("empty permissions"))
+    .otherwise(pl.lit("permissions without VIEW or ADD"))
+)
+
+PACKAGE = Package(
+    name="collection_contributor",
+    source="postgres",
+    description="collection followers (VIEW) and contributors (ADD)",
+    from_sql='"CollectionContributor" cc LEFT JOIN "Collection" col ON col.id = cc."collectionId"',
+    columns='cc."userId", cc."collectionId", '
+    """'VIEW' = ANY(cc.permissions) AS "hasView", 'ADD' = ANY(cc.permissions) AS "hasAdd", """
+    'cardinality(cc.permissions) = 0 AS "noPermissions", '
+    'cc."createdAt", cc."updatedAt", col."createdAt" AS "collectionCreatedAt"',
+    key='cc."userId"',
+    key_kind="int",
+    time_filter=(EVENT_AT_SQL,),
+    order_by='cc."userId", cc."collectionId"',
+    row_key=("userId", "collectionId"),
+    tables={
+        "CollectionContributor": ("userId", "collectionId", "permissions", "createdAt", "updatedAt"),
+        "Collection": ("id", "createdAt"),
+    },
+    metrics=(
+        Metric("Collection", "contributorCount", c("collectionId"), c("userId"), event_at,
+               where=c("hasAdd")),
+        Metric("Collection", "followerCount", c("collectionId"), c("userId"), event_at,
+               where=c("hasView")),
+    ),
+    tallies={
+        "CollectionContributor.createdAt NULL, createdAt taken from": fallback,
+        "CollectionContributor with no event": no_event,
+    },
+    expected=(
+        Expected(
+            ("Collection.contributorCount", "Collection.followerCount"),
+            """
+            WITH r AS (
+              SELECT x."collectionId", x.permissions
+              FROM "CollectionContributor" x LEFT JOIN "Collection" k ON k.id = x."collectionId"
+              WHERE COALESCE(x."createdAt", x."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
+                    >= {since}
+                AND COALESCE(x."createdAt", x."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
+                    < {cutoff}
+            )
+            SELECT 'Collection' AS "entityType", "collectionId" AS "entityId",
+                   'contributorCount' AS "metricType", count(*) AS value
+            FROM r WHERE permissions @> ARRAY['ADD']::"CollectionContributorPermission"[]
+            GROUP BY 2
+            UNION ALL
+            SELECT 'Collection', "collectionId", 'followerCount', count(*)
+            FROM r WHERE permissions @> ARRAY['VIEW']::"CollectionContributorPermission"[]
+            GROUP BY 2
+            """,
+        ),
+    ),
+)

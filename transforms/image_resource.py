@@ -1,0 +1,66 @@
+"""P13 — ImageResourceNew ⋈ Image ⋈ ModelVersion: Model.imageCount and ModelVersion.imageCount.
+
+SPEC §2 #39 and #48. One event per (image, model version) row of ImageResourceNew, for the
+version and for the version's model: an image that uses two versions of one model counts twice
+for that model (as the old Model = Σ versions did). userId = ``Image.userId`` (the image's
+author), createdAt = ``Image.createdAt`` (the window applies to it). Image and ModelVersion are
+inner JOINs (both FKs cascade, so nothing is lost in a consistent database). The batching key
+is the leading PK column ``imageId``; rows are ordered by the full PK (imageId, modelVersionId).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+
+c = pl.col
+
+PACKAGE = Package(
+    name="image_resource",
+    source="postgres",
+    description="model versions used by images, credited to the version and its model",
+    from_sql='"ImageResourceNew" irn JOIN "Image" i ON i.id = irn."imageId" '
+    'JOIN "ModelVersion" mv ON mv.id = irn."modelVersionId"',
+    columns='irn."imageId", irn."modelVersionId", mv."modelId", i."userId", i."createdAt"',
+    key='irn."imageId"',
+    key_kind="int",
+    time_filter=('i."createdAt"',),
+    order_by='irn."imageId", irn."modelVersionId"',
+    row_key=("imageId", "modelVersionId"),
+    tables={
+        "ImageResourceNew": ("imageId", "modelVersionId"),
+        "Image": ("id", "userId", "createdAt"),
+        "ModelVersion": ("id", "modelId"),
+    },
+    metrics=(
+        Metric("Model", "imageCount", c("modelId"), c("userId"), c("createdAt")),
+        Metric("ModelVersion", "imageCount", c("modelVersionId"), c("userId"), c("createdAt")),
+    ),
+    expected=(
+        Expected(
+            ("ModelVersion.imageCount",),
+            """
+            SELECT 'ModelVersion' AS "entityType", r."modelVersionId" AS "entityId",
+                   'imageCount' AS "metricType", count(*) AS value
+            FROM "ImageResourceNew" r JOIN "Image" i ON i.id = r."imageId"
+            WHERE i."createdAt" >= {since} AND i."createdAt" < {cutoff}
+            GROUP BY r."modelVersionId"
+            """,
+        ),
+        Expected(
+            ("Model.imageCount",),
+            """
+            SELECT 'Model' AS "entityType", mv."modelId" AS "entityId",
+                   'imageCount' AS "metricType", sum(per_version.n) AS value
+            FROM (
+              SELECT r."modelVersionId", count(*) AS n
+              FROM "ImageResourceNew" r JOIN "Image" i ON i.id = r."imageId"
+              WHERE i."createdAt" >= {since} AND i."createdAt" < {cutoff}
+              GROUP BY r."modelVersionId"
+            ) per_version JOIN "ModelVersion" mv ON mv.id = per_version."modelVersionId"
+            GROUP BY mv."modelId"
+            """,
+        ),
+    ),
+)

@@ -1,0 +1,53 @@
+"""P18 — ClickHouse modelVersionEvents: one downloadCount event per Download event.
+
+One event per download for both the Model and the ModelVersion, anonymous downloads kept with
+userId 0 (SPEC §3.4); rows with modelId or modelVersionId 0 are skipped for that entity.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+from transforms._clickhouse import nonzero
+
+c = pl.col
+
+PACKAGE = Package(
+    name="model_version_events",
+    source="clickhouse",
+    description="model downloads from the ClickHouse event log",
+    from_sql="default.modelVersionEvents",
+    columns="time, userId, modelId, modelVersionId",
+    key="time",
+    key_kind="time",
+    time_filter=("time",),
+    where="type = 'Download'",
+    order_by="time, modelId, modelVersionId, userId",
+    row_key=("time", "modelId", "modelVersionId", "userId"),
+    default_batch_size=500_000,
+    tables={"default.modelVersionEvents": ("type", "time", "userId", "modelId", "modelVersionId")},
+    metrics=(
+        Metric("Model", "downloadCount", nonzero("modelId"), c("userId"), c("time"),
+               null_entity="modelId = 0"),
+        Metric("ModelVersion", "downloadCount", nonzero("modelVersionId"), c("userId"), c("time"),
+               null_entity="modelVersionId = 0"),
+    ),
+    expected=(
+        Expected(
+            ("Model.downloadCount", "ModelVersion.downloadCount"),
+            """
+            SELECT 'Model' AS entityType, modelId AS entityId, 'downloadCount' AS metricType,
+                   count() AS value
+            FROM default.modelVersionEvents
+            WHERE type = 'Download' AND time >= {since} AND time < {cutoff} AND modelId != 0
+            GROUP BY modelId
+            UNION ALL
+            SELECT 'ModelVersion', modelVersionId, 'downloadCount', count()
+            FROM default.modelVersionEvents
+            WHERE type = 'Download' AND time >= {since} AND time < {cutoff} AND modelVersionId != 0
+            GROUP BY modelVersionId
+            """,
+        ),
+    ),
+)

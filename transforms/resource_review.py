@@ -1,0 +1,84 @@
+"""P4 — ResourceReview: ratingCount, thumbsUpCount, thumbsDownCount of Model and ModelVersion.
+
+Metrics (SPEC §2 #40-42, #49-51): one event per review row (row counts, not distinct users:
+SPEC §3.3), value 1, userId = the reviewer, createdAt = the review's createdAt. Only reviews
+with ``exclude = false AND tosViolation = false`` count, for ratingCount too (SPEC §3.2);
+the others are read and counted by reason, never dropped silently. thumbsUp is
+``recommended = true``, thumbsDown ``recommended = false``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metric_backfill.package import Expected, Metric, Package
+
+c = pl.col
+
+counted = ~c("exclude") & ~c("tosViolation")
+ENTITIES = (("Model", "modelId"), ("ModelVersion", "modelVersionId"))
+
+
+def _metrics() -> tuple[Metric, ...]:
+    out = []
+    for entity, column in ENTITIES:
+        for metric, where in (
+            ("ratingCount", counted),
+            ("thumbsUpCount", counted & c("recommended")),
+            ("thumbsDownCount", counted & ~c("recommended")),
+        ):
+            out.append(Metric(entity, metric, c(column), c("userId"), c("createdAt"), where=where))
+    return tuple(out)
+
+
+not_counted = (
+    pl.when(c("exclude") & c("tosViolation")).then(pl.lit("exclude and tosViolation"))
+    .when(c("exclude")).then(pl.lit("exclude"))
+    .when(c("tosViolation")).then(pl.lit("tosViolation"))
+)
+
+PACKAGE = Package(
+    name="resource_review",
+    source="postgres",
+    description="reviews of models and versions: rating count and thumbs up/down",
+    from_sql='"ResourceReview" rr',
+    columns='rr.id, rr."modelId", rr."modelVersionId", rr."userId", rr.recommended, rr.exclude, '
+    'rr."tosViolation", rr."createdAt"',
+    key="rr.id",
+    key_kind="int",
+    time_filter=('rr."createdAt"',),
+    order_by="rr.id",
+    tables={"ResourceReview": ("id", "modelId", "modelVersionId", "userId", "recommended",
+                               "exclude", "tosViolation", "createdAt")},
+    metrics=_metrics(),
+    tallies={"ResourceReview not counted (no event)": not_counted},
+    expected=(
+        Expected(
+            tuple(f"{e}.{m}" for e in ("Model", "ModelVersion")
+                  for m in ("ratingCount", "thumbsUpCount", "thumbsDownCount")),
+            """
+            WITH ok AS (
+              SELECT "modelId", "modelVersionId", recommended FROM "ResourceReview"
+              WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
+                AND exclude IS FALSE AND "tosViolation" IS FALSE
+            )
+            SELECT 'Model' AS "entityType", "modelId" AS "entityId", 'ratingCount' AS "metricType",
+                   count(*) AS value FROM ok GROUP BY 2
+            UNION ALL
+            SELECT 'Model', "modelId", 'thumbsUpCount', count(*) FROM ok
+            WHERE recommended GROUP BY 2
+            UNION ALL
+            SELECT 'Model', "modelId", 'thumbsDownCount', count(*) FROM ok
+            WHERE NOT recommended GROUP BY 2
+            UNION ALL
+            SELECT 'ModelVersion', "modelVersionId", 'ratingCount', count(*) FROM ok GROUP BY 2
+            UNION ALL
+            SELECT 'ModelVersion', "modelVersionId", 'thumbsUpCount', count(*) FROM ok
+            WHERE recommended GROUP BY 2
+            UNION ALL
+            SELECT 'ModelVersion', "modelVersionId", 'thumbsDownCount', count(*) FROM ok
+            WHERE NOT recommended GROUP BY 2
+            """,
+        ),
+    ),
+)
