@@ -24,7 +24,7 @@ test: install postgres
 	$(BIN)/pytest -q
 
 lint: install
-	$(BIN)/ruff check src transforms tests benchmarks
+	$(BIN)/ruff check .
 
 clean:
 	-$(BIN)/metric-backfill db down --dir .demo 2>/dev/null
