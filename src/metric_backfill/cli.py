@@ -280,6 +280,26 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
     return report.ok
 
 
+@app.command()
+@_guarded
+def load(
+    parquet_dir: Annotated[Path, typer.Option("--parquet-dir", help="The --parquet-dir of an earlier run.")],
+    target: TargetOpt = None, table: Table = DEFAULT_TABLE, state: State = Path(DEFAULT_STATE),
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted load.")] = False,
+    allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Load even if the target already has these metrics.")] = False,
+    retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per file for transient errors.")] = 5,
+    debug: Debug = False,
+) -> None:
+    """Insert exactly the Parquet files of a previous --parquet-dir run, exactly once."""
+    from .load import load as do_load
+    from .retry import RetryPolicy
+
+    if retries < 0:
+        raise UserError(f"--retries must be >= 0 (got {retries})")
+    do_load(parquet_dir, _target(target, state), table, state / "load", resume, allow_existing,
+            RetryPolicy(retries))
+
+
 # ----------------------------------------------------------------------------------------
 DirOpt = Annotated[Path, typer.Option("--dir", help="Directory holding pg/ (Postgres) and ch/ (chdb).")]
 ScaleOpt = Annotated[float, typer.Option("--scale", help="Synthetic size: 1 ≈ 1 M source rows.")]

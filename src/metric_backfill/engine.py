@@ -13,20 +13,13 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 
-import polars as pl
 import pyarrow as pa
-from tenacity import (
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from . import registry
-from .clickhouse import ClickHouse, TransientClickHouseError
+from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .errors import RunFailed, UserError, redact
 from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
@@ -34,18 +27,17 @@ from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_sources, legacy_image_events
+from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
 from .sources import (
     ClickHouseSource,
     PostgresSource,
     Source,
-    TransientSourceError,
     load_lookups,
     source_for,
 )
 from .target import Target
 
-TRANSIENT = (TransientSourceError, TransientClickHouseError)
 DEFAULT_BATCH_SIZE = 100_000
 
 
@@ -157,7 +149,8 @@ class Runner:
         needs_ch = any(p.source == "clickhouse" for p in self.packages)
         self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
         self.writes = not (o.dry_run or o.no_insert)
-        self.target = Target(ClickHouse(o.target), o.table) if (self.writes or not o.dry_run) else None
+        self.target = Target(ClickHouse(o.target), o.table) if self.writes else None
+        self.policy = RetryPolicy(o.retries, o.retry_wait)
         self.stop = threading.Event()
 
     def _validate(self) -> None:
@@ -193,39 +186,9 @@ class Runner:
         plans = {}
         for pkg in self.packages:
             size = o.batch_size or pkg.default_batch_size
-            plans[pkg.name] = plan_package(pkg, self._retrying(self.source(pkg)), o.window, size)
+            plans[pkg.name] = plan_package(pkg, RetryingSource(self.source(pkg), self.policy), o.window, size)
         return Plan(new_plan_id(), fingerprint(opts), opts, plans,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-
-    def _retrying(self, src: Source) -> Source:
-        runner = self
-
-        class _R:
-            def __getattr__(self, name: str):  # noqa: ANN204
-                return getattr(src, name)
-
-            def fetch(self, sql: str) -> pl.DataFrame:
-                return runner.retry(lambda: src.fetch(sql))
-
-        return _R()  # type: ignore[return-value]
-
-    def retry(self, fn):  # noqa: ANN001, ANN201
-        try:
-            for attempt in Retrying(
-                retry=retry_if_exception_type(TRANSIENT),
-                stop=stop_after_attempt(self.opts.retries + 1),
-                wait=wait_random_exponential(multiplier=self.opts.retry_wait, max=60),
-                reraise=False,
-            ):
-                with attempt:
-                    return fn()
-        except RetryError as e:
-            last = e.last_attempt.exception()
-            raise RunFailed(
-                f"{redact(str(last))} (gave up after {self.opts.retries} retries; the ledger is "
-                "intact: rerun with --resume)"
-            ) from last
-        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
@@ -309,14 +272,17 @@ class Runner:
         return sinks
 
     def _pending(self, plan: Plan, ledger: Ledger) -> list[Batch]:
-        pending = [b for b in plan.all_batches() if b.id not in ledger.done]
-        pending = pending[self.opts.start_from:] if self.opts.start_from else pending
+        """Unledgered batches, packages interleaved round-robin so they run side by side
+        under the one in-flight bound; --start-from / --limit-batches cut this order."""
+        per_package = [[b for b in p.batches if b.id not in ledger.done] for p in plan.packages.values()]
+        pending = [b for group in zip_longest(*per_package) for b in group if b is not None]
+        pending = pending[self.opts.start_from:]
         if self.opts.limit_batches is not None:
             pending = pending[: self.opts.limit_batches]
         return pending
 
     def _context(self) -> Context:
-        pg = self._retrying(self.pg) if self.pg else None
+        pg = RetryingSource(self.pg, self.policy) if self.pg else None
         return Context(lookups=load_lookups(self.packages, pg), params=dict(self.opts.params))
 
     def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> tuple[int, int, dict]:
@@ -324,7 +290,7 @@ class Runner:
         pkg = registry.all_packages()[batch.package]
         src = self.source(pkg)
         sql = batch.sql(pkg, src, self.opts.window)
-        rows = self.retry(lambda: src.fetch(sql))
+        rows = self.policy.call(lambda: src.fetch(sql))
         exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
         table = pa.Table.from_batches(
             exploded.events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks().to_batches(),
@@ -332,7 +298,7 @@ class Runner:
         )
         token = f"{plan.plan_id}:{batch.id}"
         for sink in sinks:
-            self.retry(lambda sink=sink: sink.write(batch.id, token, table))
+            self.policy.call(lambda sink=sink: sink.write(batch.id, token, table))
         return rows.height, exploded.events.height, exploded.skipped
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:

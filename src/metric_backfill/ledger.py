@@ -25,6 +25,7 @@ class Ledger:
 
     @classmethod
     def open(cls, state: Path, plan_id: str) -> Ledger:
+        state.mkdir(parents=True, exist_ok=True)
         ledger = cls(state / LEDGER_FILE, plan_id)
         if ledger.path.exists():
             with open(ledger.path, "rb") as f:
