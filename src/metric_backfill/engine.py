@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 
-import pyarrow as pa
-
 from . import registry
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
@@ -80,26 +78,44 @@ class RunOptions:
         }
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    rows: int
+    events: int
+    skipped: dict[str, int]
+    read_s: float
+    transform_s: float
+    write_s: float
+
+
 @dataclass
 class PackageStats:
+    """Per package: counts, skip reasons, and where the batches spent their time.
+
+    ``seconds`` is busy time (the sum of its batches' durations): with packages running side
+    by side, that is the figure that says what a package costs.
+    """
+
     rows: int = 0
     events: int = 0
     batches: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    started: float | None = None
-    finished: float | None = None
+    read_s: float = 0.0
+    transform_s: float = 0.0
+    write_s: float = 0.0
 
     @property
     def seconds(self) -> float:
-        if self.started is None or self.finished is None:
-            return 0.0
-        return self.finished - self.started
+        return self.read_s + self.transform_s + self.write_s
 
-    def add(self, rows: int, events: int, skipped: dict[str, int]) -> None:
-        self.rows += rows
-        self.events += events
+    def add(self, r: BatchResult) -> None:
+        self.rows += r.rows
+        self.events += r.events
         self.batches += 1
-        for k, v in skipped.items():
+        self.read_s += r.read_s
+        self.transform_s += r.transform_s
+        self.write_s += r.write_s
+        for k, v in r.skipped.items():
             self.skipped[k] = self.skipped.get(k, 0) + v
 
 
@@ -111,6 +127,7 @@ class RunReport:
     batches_total: int
     already_complete: bool = False
     notices: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
 
     @property
     def complete(self) -> bool:
@@ -122,6 +139,9 @@ class RunReport:
             "complete": self.complete,
             "batches_done": self.batches_done,
             "batches_total": self.batches_total,
+            "wall_seconds": round(self.wall_s, 3),
+            "rows": sum(s.rows for s in self.stats.values()),
+            "events": sum(s.events for s in self.stats.values()),
             "packages": {
                 name: {
                     "rows": s.rows,
@@ -129,6 +149,9 @@ class RunReport:
                     "batches": s.batches,
                     "skipped": dict(sorted(s.skipped.items())),
                     "seconds": round(s.seconds, 3),
+                    "read_seconds": round(s.read_s, 3),
+                    "transform_seconds": round(s.transform_s, 3),
+                    "write_seconds": round(s.write_s, 3),
                     "events_per_s": round(s.events / s.seconds) if s.seconds else None,
                 }
                 for name, s in self.stats.items()
@@ -285,21 +308,22 @@ class Runner:
         pg = RetryingSource(self.pg, self.policy) if self.pg else None
         return Context(lookups=load_lookups(self.packages, pg), params=dict(self.opts.params))
 
-    def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> tuple[int, int, dict]:
-        """One batch end to end; returns (rows, events, skipped). Retries transient errors."""
+    def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> BatchResult:
+        """One batch end to end: read → explode → every sink. Retries transient errors."""
         pkg = registry.all_packages()[batch.package]
         src = self.source(pkg)
         sql = batch.sql(pkg, src, self.opts.window)
+        t0 = time.perf_counter()
         rows = self.policy.call(lambda: src.fetch(sql))
+        t1 = time.perf_counter()
         exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
-        table = pa.Table.from_batches(
-            exploded.events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks().to_batches(),
-            schema=EVENT_ARROW_SCHEMA,
-        )
+        table = exploded.events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
+        t2 = time.perf_counter()
         token = f"{plan.plan_id}:{batch.id}"
         for sink in sinks:
             self.policy.call(lambda sink=sink: sink.write(batch.id, token, table))
-        return rows.height, exploded.events.height, exploded.skipped
+        t3 = time.perf_counter()
+        return BatchResult(rows.height, table.num_rows, exploded.skipped, t1 - t0, t2 - t1, t3 - t2)
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
         o = self.opts
@@ -309,35 +333,31 @@ class Runner:
         stats = {name: PackageStats() for name in plan.packages}
         ctx = self._context() if pending else Context()
         sinks = self._sinks()
+        started = time.monotonic()
         bars = _Bars(plan, ledger, pending, enabled=o.progress)
         old_handlers = _install_stop_handlers(self.stop, self.log)
         failure: BaseException | None = None
         try:
             with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
-                inflight: dict[Future, tuple[Batch, float]] = {}
+                inflight: dict[Future, Batch] = {}
                 queue = list(reversed(pending))
                 while queue or inflight:
                     while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
                         b = queue.pop()
-                        st = stats[b.package]
-                        started = time.monotonic()
-                        st.started = st.started or started
-                        inflight[pool.submit(self.process, b, ctx, plan, sinks)] = (b, started)
+                        inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
                     if not inflight:
                         break
                     done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for fut in done:
-                        b, _started = inflight.pop(fut)
+                        b = inflight.pop(fut)
                         try:
-                            rows, events, skipped = fut.result()
+                            result = fut.result()
                         except BaseException as e:  # keep draining in-flight batches
                             failure = failure or e
                             continue
-                        ledger.record(b.id, rows=rows, events=events)
-                        st = stats[b.package]
-                        st.add(rows, events, skipped)
-                        st.finished = time.monotonic()
-                        bars.advance(b.package, rows, events)
+                        ledger.record(b.id, rows=result.rows, events=result.events)
+                        stats[b.package].add(result)
+                        bars.advance(b.package, result.rows, result.events)
         finally:
             bars.close()
             _restore_handlers(old_handlers)
@@ -348,6 +368,7 @@ class Runner:
                 raise failure
             raise RunFailed(redact(str(failure)) or type(failure).__name__) from failure
         report = self._report(plan, ledger, stats, notices=notices)
+        report.wall_s = time.monotonic() - started
         if self.stop.is_set():
             raise RunFailed(
                 f"interrupted: {report.batches_done}/{report.batches_total} batches done and "

@@ -33,24 +33,30 @@ def _fmt(v: object) -> str:
 
 
 def run_summary(report: RunReport) -> str:
+    """Per package: counts, busy seconds split into read / transform / write, and skips."""
     rows = []
-    tot_rows = tot_events = 0
     for name, s in report.stats.items():
         if not s.batches:
             continue
         eps = s.events / s.seconds if s.seconds else 0.0
-        rows.append([name, s.rows, s.events, s.batches, round(s.seconds, 2), int(eps), sum(s.skipped.values())])
-        tot_rows += s.rows
-        tot_events += s.events
-    rows.append(["total", tot_rows, tot_events, sum(s.batches for s in report.stats.values()), None, None,
-                 sum(sum(s.skipped.values()) for s in report.stats.values())])
-    out = [table(["package", "rows", "events", "batches", "seconds", "events/s", "skipped"], rows)]
+        rows.append([name, s.rows, s.events, s.batches, round(s.read_s, 2), round(s.transform_s, 2),
+                     round(s.write_s, 2), int(eps), sum(s.skipped.values())])
+    stats = report.stats.values()
+    tot_rows, tot_events = sum(s.rows for s in stats), sum(s.events for s in stats)
+    wall = report.wall_s or 0.0
+    rows.append(["total (wall clock)", tot_rows, tot_events, sum(s.batches for s in stats),
+                 None, None, round(wall, 2), int(tot_events / wall) if wall else None,
+                 sum(sum(s.skipped.values()) for s in stats)])
+    out = [table(["package", "rows", "events", "batches", "read s", "transform s", "write s",
+                  "events/s", "skipped"], rows)]
     reasons = [(n, r, c) for n, s in report.stats.items() for r, c in sorted(s.skipped.items())]
     if reasons:
         out.append("")
         out.append(table(["package", "skipped / substituted (reason)", "count"], reasons, right={2}))
     out.append("")
-    out.append(f"plan {report.plan_id}: {report.batches_done}/{report.batches_total} batches done")
+    rate = f", {tot_rows / wall:,.0f} rows/s, {tot_events / wall:,.0f} events/s" if wall else ""
+    out.append(f"plan {report.plan_id}: {report.batches_done}/{report.batches_total} batches done"
+               f" in {wall:.1f} s{rate}")
     return "\n".join(out)
 
 
