@@ -102,7 +102,8 @@ class Target:
         self.ch.insert_arrow(
             self.table,
             events,
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "async_insert": 0},
+            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "async_insert": 0,
+                      "max_partitions_per_insert_block": 0},
         )
 
     def _window_sql(self, window: Window) -> str:
