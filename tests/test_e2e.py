@@ -42,3 +42,17 @@ def test_db_up_prints_exactly_the_dsn_and_db_down_stops(tmp_path):
     finally:
         down = subprocess.run([*cmd, "db", "down", "--dir", d], capture_output=True, text=True)
     assert down.returncode == 0
+
+
+def test_clickhouse_packages_pushdown_and_polars_paths_agree(env, tmp_path):
+    names = [n for n, p in all_packages().items() if p.source == "clickhouse"]
+    totals = {}
+    for pushdown in (True, False):
+        report, result = backfill_and_verify(env, names, tmp_path, batch_size=5000, pushdown=pushdown)
+        assert result.ok, [(m.name, m.worst) for m in result.metrics if m.mismatches]
+        stats = report.stats.values()
+        assert sum(s.events for s in stats) > 0
+        # the server-side path reads nothing into Python; the Polars path does
+        assert (sum(s.read_s for s in stats) == 0) is pushdown
+        totals[pushdown] = [(m.name, m.actual_total, m.entities) for m in result.metrics]
+    assert totals[True] == totals[False]

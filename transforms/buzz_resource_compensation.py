@@ -41,6 +41,15 @@ PACKAGE = Package(
         Metric("ModelVersion", "earnedAmount", nonzero("modelVersionId"), pl.lit(0), c("date"),
                value=c("total"), null_entity="modelVersionId = 0"),
     ),
+    pushdown="""
+        SELECT 'Model', mv.modelId, toInt32(0), 'earnedAmount', accurateCast(b.total, 'Int32'), toDateTime64(b.date, 3)
+        FROM default.buzz_resource_compensation AS b FINAL
+        INNER JOIN {model_versions} AS mv ON mv.id = b.modelVersionId
+        WHERE {filter} AND b.modelVersionId != 0
+        UNION ALL
+        SELECT 'ModelVersion', modelVersionId, toInt32(0), 'earnedAmount', accurateCast(total, 'Int32'), toDateTime64(date, 3)
+        FROM default.buzz_resource_compensation FINAL WHERE {filter} AND modelVersionId != 0
+    """,
     expected=tuple(
         Expected(
             (f"{entity}.earnedAmount",),

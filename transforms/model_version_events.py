@@ -33,6 +33,13 @@ PACKAGE = Package(
         Metric("ModelVersion", "downloadCount", nonzero("modelVersionId"), c("userId"), c("time"),
                null_entity="modelVersionId = 0"),
     ),
+    pushdown="""
+        SELECT 'Model', modelId, userId, 'downloadCount', toInt32(1), toDateTime64(time, 3)
+        FROM default.modelVersionEvents WHERE {filter} AND modelId != 0
+        UNION ALL
+        SELECT 'ModelVersion', modelVersionId, userId, 'downloadCount', toInt32(1), toDateTime64(time, 3)
+        FROM default.modelVersionEvents WHERE {filter} AND modelVersionId != 0
+    """,
     expected=(
         Expected(
             ("Model.downloadCount", "ModelVersion.downloadCount"),

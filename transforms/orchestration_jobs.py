@@ -51,6 +51,18 @@ PACKAGE = Package(
         Metric("ModelVersion", "generationCount", nonzero("modelVersionId"), c("userId"),
                c("createdAt"), value=c("value"), where=counted, null_entity="modelVersionId = 0"),
     ),
+    pushdown="""
+        SELECT 'Model', mv.modelId, j.userId, 'generationCount',
+               toInt32(if(j.blobsCount = 0, 1, j.blobsCount)), j.createdAt
+        FROM orchestration.jobs AS j ARRAY JOIN j.resourcesUsed AS modelVersionId
+        INNER JOIN {model_versions} AS mv ON mv.id = modelVersionId
+        WHERE {filter} AND modelVersionId != 0 AND modelVersionId NOT IN ({exclude_versions})
+        UNION ALL
+        SELECT 'ModelVersion', modelVersionId, userId, 'generationCount',
+               toInt32(if(blobsCount = 0, 1, blobsCount)), createdAt
+        FROM orchestration.jobs ARRAY JOIN resourcesUsed AS modelVersionId
+        WHERE {filter} AND modelVersionId != 0 AND modelVersionId NOT IN ({exclude_versions})
+    """,
     expected=tuple(
         Expected(
             (f"{entity}.generationCount",),

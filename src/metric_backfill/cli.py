@@ -213,6 +213,7 @@ def run(
     no_dedup_check: Annotated[bool, typer.Option("--no-dedup-check", help="Resume even if the target ignores insert tokens (may duplicate).")] = False,
     retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per batch for transient errors.")] = 5,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = True,
+    pushdown: Annotated[bool | None, typer.Option("--pushdown/--no-pushdown", help="ClickHouse packages as server-side INSERT … SELECT when source = target (default: whenever possible).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
     debug: Debug = False,
 ) -> None:
@@ -226,7 +227,7 @@ def run(
                     resume=resume, dry_run=dry_run, limit_batches=limit_batches,
                     start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
                     allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
-                    progress=progress and sys.stderr.isatty())
+                    progress=progress and sys.stderr.isatty(), pushdown=pushdown)
     report = Runner(opts).run()  # type: ignore[arg-type]
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), indent=1))

@@ -25,6 +25,7 @@ from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_sources, legacy_image_events
+from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
 from .sources import (
@@ -63,6 +64,8 @@ class RunOptions:
     retries: int = 5
     retry_wait: float = 1.0
     progress: bool = True
+    pushdown: bool | None = None
+    """Run ClickHouse packages server-side when their source is the target (None: when possible)."""
 
     def fingerprint_options(self, packages: list[Package]) -> dict:
         """Every option that changes what lands in the target."""
@@ -75,7 +78,18 @@ class RunOptions:
             "exclude_metrics": sorted(self.exclude_metrics),
             "params": {k: self.params[k] for k in sorted(self.params)},
             "batch_size": self.batch_size,
+            "pushdown": sorted(p.name for p in packages if self.pushes_down(p)),
         }
+
+    def pushes_down(self, pkg: Package) -> bool:
+        """Server-side INSERT … SELECT for this package? Needs the same ClickHouse as source and
+        target, a write to it, and no Parquet audit (which needs the events in hand)."""
+        possible = (
+            pkg.pushdown is not None
+            and (self.ch or self.target) == self.target
+            and not (self.dry_run or self.no_insert or self.parquet_dir)
+        )
+        return possible if self.pushdown is None else (possible and self.pushdown)
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,7 @@ class Runner:
         self.target = Target(ClickHouse(o.target), o.table) if self.writes else None
         self.policy = RetryPolicy(o.retries, o.retry_wait)
         self.stop = threading.Event()
+        self.pushdown: Pushdown | None = None
 
     def _validate(self) -> None:
         o = self.opts
@@ -311,6 +326,11 @@ class Runner:
     def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> BatchResult:
         """One batch end to end: read → explode → every sink. Retries transient errors."""
         pkg = registry.all_packages()[batch.package]
+        if self.pushdown is not None and self.opts.pushes_down(pkg):
+            token = f"{plan.plan_id}:{batch.id}"
+            rows, events, secs = self.policy.call(
+                lambda: self.pushdown.run(pkg, batch, self.opts.window, token))
+            return BatchResult(rows, events, {}, 0.0, 0.0, secs)
         src = self.source(pkg)
         sql = batch.sql(pkg, src, self.opts.window)
         t0 = time.perf_counter()
@@ -332,6 +352,10 @@ class Runner:
             self.log(f"plan {plan.plan_id}: no pending batches")
         stats = {name: PackageStats() for name in plan.packages}
         ctx = self._context() if pending else Context()
+        if pending and self.target is not None and self.ch is not None and any(
+                self.opts.pushes_down(p) for p in self.packages):
+            self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
+            self.policy.call(lambda: self.pushdown.load_lookups(ctx.lookups))
         sinks = self._sinks()
         started = time.monotonic()
         bars = _Bars(plan, ledger, pending, enabled=o.progress)

@@ -106,6 +106,11 @@ class Package:
     tallies: dict[str, pl.Expr] = field(default_factory=dict)
     row_key: tuple[str, ...] = ("id",)
     default_batch_size: int = 100_000
+    pushdown: str | None = None
+    """ClickHouse packages only: the events as one ClickHouse SELECT (columns in event order),
+    run server-side as ``INSERT INTO target SELECT …`` when source and target are the same
+    ClickHouse. Placeholders: ``{filter}`` (the batch's key range, window and ``where``),
+    ``{model_versions}`` (a table holding the ModelVersion lookup), ``{exclude_versions}``."""
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -98,13 +98,14 @@ class Target:
         m = re.search(r"non_replicated_deduplication_window\s*=\s*(\d+)", ddl)
         return bool(m and int(m.group(1)) > 0)
 
+    @staticmethod
+    def insert_settings(token: str) -> dict:
+        """Synchronous, deduplicated by the batch's token, any number of monthly partitions."""
+        return {"insert_deduplication_token": token, "insert_deduplicate": 1, "async_insert": 0,
+                "max_partitions_per_insert_block": 0}
+
     def insert(self, events: pa.Table, token: str) -> None:
-        self.ch.insert_arrow(
-            self.table,
-            events,
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "async_insert": 0,
-                      "max_partitions_per_insert_block": 0},
-        )
+        self.ch.insert_arrow(self.table, events, settings=self.insert_settings(token))
 
     def _window_sql(self, window: Window) -> str:
         cond = f"createdAt < toDateTime64('{ms_text(window.cutoff)}', 3, 'UTC')"
