@@ -15,28 +15,15 @@ substitution tier is counted and the window applies to the same COALESCE in SQL.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
+from transforms._common import COLLECTION_TIME, COLLECTION_TIME_TIER, collection_time_sql
 
 c = pl.col
 
-EPOCH = datetime(1970, 1, 1)
-EVENT_AT_SQL = (
-    'COALESCE(cc."createdAt", cc."updatedAt", col."createdAt", '
-    "TIMESTAMP '1970-01-01 00:00:00.000')"
-)
-event_at = pl.coalesce(
-    c("createdAt"), c("updatedAt"), c("collectionCreatedAt"), pl.lit(EPOCH, dtype=pl.Datetime("ms"))
-)
-fallback = (
-    pl.when(c("createdAt").is_not_null()).then(None)
-    .when(c("updatedAt").is_not_null()).then(pl.lit("updatedAt"))
-    .when(c("collectionCreatedAt").is_not_null()).then(pl.lit("Collection.createdAt"))
-    .otherwise(pl.lit("1970-01-01 00:00:00.000"))
-)
+EVENT_AT_SQL = collection_time_sql("cc")
+event_at = COLLECTION_TIME
 no_event = (
     pl.when(c("hasView") | c("hasAdd")).then(None)
     .when(c("noPermissions")).then(pl.lit("empty permissions"))
@@ -68,7 +55,7 @@ PACKAGE = Package(
                where=c("hasView")),
     ),
     tallies={
-        "CollectionContributor.createdAt NULL, createdAt taken from": fallback,
+        "CollectionContributor.createdAt NULL, createdAt taken from": COLLECTION_TIME_TIER,
         "CollectionContributor with no event": no_event,
     },
     expected=(

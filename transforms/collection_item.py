@@ -20,22 +20,15 @@ name (SPEC §3.1): the engine's guard and ``--exclude-metrics`` handle it, not t
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
+from transforms._common import COLLECTION_TIME, COLLECTION_TIME_TIER, collection_time_sql
 
 c = pl.col
 
-EPOCH = datetime(1970, 1, 1)
-EVENT_AT_SQL = (
-    'COALESCE(ci."createdAt", ci."updatedAt", col."createdAt", '
-    "TIMESTAMP '1970-01-01 00:00:00.000')"
-)
-event_at = pl.coalesce(
-    c("createdAt"), c("updatedAt"), c("collectionCreatedAt"), pl.lit(EPOCH, dtype=pl.Datetime("ms"))
-)
+EVENT_AT_SQL = collection_time_sql("ci")
+event_at = COLLECTION_TIME
 added_by = c("addedById").fill_null(0)
 ENTITY_COLUMNS = ("articleId", "imageId", "modelId", "postId")
 
@@ -47,12 +40,6 @@ def _entity(entity: str, metric: str, column: str, exists: str | None = None) ->
                   null_entity=f"CollectionItem.{column} has no {entity} row")
 
 
-fallback = (
-    pl.when(c("createdAt").is_not_null()).then(None)
-    .when(c("updatedAt").is_not_null()).then(pl.lit("updatedAt"))
-    .when(c("collectionCreatedAt").is_not_null()).then(pl.lit("Collection.createdAt"))
-    .otherwise(pl.lit("1970-01-01 00:00:00.000"))
-)
 n_entities = pl.sum_horizontal(*(c(k).is_not_null().cast(pl.Int32) for k in ENTITY_COLUMNS))
 
 PACKAGE = Package(
@@ -87,7 +74,7 @@ PACKAGE = Package(
         "CollectionItem with no model/post/article/image id (itemCount only)": n_entities == 0,
         "CollectionItem with several entity ids (each credited)": n_entities > 1,
     },
-    tallies={"CollectionItem.createdAt NULL, createdAt taken from": fallback},
+    tallies={"CollectionItem.createdAt NULL, createdAt taken from": COLLECTION_TIME_TIER},
     expected=(
         Expected(
             ("Collection.itemCount", "Image.Collection", "Post.collectedCount"),
