@@ -142,12 +142,16 @@ def test_sigterm_stops_after_in_flight_batches_then_resume_completes(env, tmp_pa
             "--target", f"chdb://{target}", "--state", str(tmp_path / "state"), "--packages",
             ",".join(PKGS), "--batch-size", "40", "--no-progress"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.5)
+    ledger = tmp_path / "state" / "ledger.jsonl"
+    deadline = time.monotonic() + 120
+    while not (ledger.exists() and ledger.read_text().strip()) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert "interrupted" in err and "--resume" in err
-    done = [json.loads(x) for x in (tmp_path / "state" / "ledger.jsonl").read_text().splitlines()]
+    done = [json.loads(x) for x in ledger.read_text().splitlines()]
     assert done, "some batches were acknowledged before the stop"
     r = subprocess.run([*args, "--resume", "--json", str(tmp_path / "r.json")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -271,6 +271,15 @@ class Runner:
 
     # ------------------------------------------------------------------------------------
     def run(self) -> RunReport:
+        """Preflight, plan (or reuse the saved plan), execute. SIGINT/SIGTERM at any point stop
+        it cleanly: before the first batch nothing is written; later, in-flight batches finish."""
+        old_handlers = _install_stop_handlers(self.stop, self.log)
+        try:
+            return self._run()
+        finally:
+            _restore_handlers(old_handlers)
+
+    def _run(self) -> RunReport:
         o = self.opts
         notices = self.preflight()
         for n in notices:
@@ -359,7 +368,6 @@ class Runner:
         sinks = self._sinks()
         started = time.monotonic()
         bars = _Bars(plan, ledger, pending, enabled=o.progress)
-        old_handlers = _install_stop_handlers(self.stop, self.log)
         failure: BaseException | None = None
         try:
             with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
@@ -384,7 +392,6 @@ class Runner:
                         bars.advance(b.package, result.rows, result.events)
         finally:
             bars.close()
-            _restore_handlers(old_handlers)
         if failure is not None:
             if isinstance(failure, BatchValueError):
                 raise UserError(str(failure)) from failure
