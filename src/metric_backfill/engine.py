@@ -23,7 +23,7 @@ from .errors import RunFailed, UserError, redact
 from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
 from .package import Context, Package
-from .plan import Batch, Plan, fingerprint, new_plan_id, plan_package
+from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_sources, legacy_image_events
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
@@ -221,10 +221,13 @@ class Runner:
     def make_plan(self) -> Plan:
         o = self.opts
         opts = o.fingerprint_options(self.packages)
-        plans = {}
-        for pkg in self.packages:
+
+        def probe(pkg: Package) -> PackagePlan:
             size = o.batch_size or pkg.default_batch_size
-            plans[pkg.name] = plan_package(pkg, RetryingSource(self.source(pkg), self.policy), o.window, size)
+            return plan_package(pkg, RetryingSource(self.source(pkg), self.policy), o.window, size)
+
+        with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="plan") as pool:
+            plans = {p.name: pp for p, pp in zip(self.packages, pool.map(probe, self.packages), strict=True)}
         return Plan(new_plan_id(), fingerprint(opts), opts, plans,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
