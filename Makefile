@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SCALE  ?= 0.5
 
-.PHONY: demo test lint install postgres clean
+.PHONY: demo test lint install postgres clean bench bench-quick bench-batches
 
 $(BIN)/metric-backfill: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ demo: install postgres
 
 test: install postgres
 	$(BIN)/pytest -q
+
+bench: install postgres
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: install postgres
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py --quick
+
+bench-batches: install postgres
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python benchmarks/sweep.py
 
 lint: install
 	$(BIN)/ruff check .

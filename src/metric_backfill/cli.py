@@ -35,6 +35,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="The embedded Postgres (+ chdb) with synthetic Civitai-like data.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+bench_app = typer.Typer(help="Measure the backfill on your own data.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 _DEBUG = {"on": False}
 _VERSIONS = ",".join(map(str, DEFAULT_EXCLUDED_VERSIONS))
@@ -299,6 +301,38 @@ def load(
         raise UserError(f"--retries must be >= 0 (got {retries})")
     do_load(parquet_dir, _target(target, state), table, state / "load", resume, allow_existing,
             RetryPolicy(retries))
+
+
+def _ints(text: str, flag: str) -> list[int]:
+    try:
+        values = [int(v) for v in _split(text) or []]
+    except ValueError:
+        raise UserError(f"{flag}: expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise UserError(f"{flag}: expected positive integers, got {text!r}")
+    return values
+
+
+@bench_app.command("batch-sizes")
+@_guarded
+def bench_batch_sizes(
+    pg: Pg = None, ch: Ch = None, packages: Packages = None,
+    batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes to try.")] = "10000,30000,100000,300000",
+    concurrency: Annotated[str, typer.Option("--concurrency", help="Comma-separated concurrencies to try.")] = "1,2,4",
+    png: Annotated[Path | None, typer.Option("--png", help="Chart of events/s and peak RSS against batch size (needs matplotlib).", show_default=False)] = None,
+    workdir: Annotated[Path | None, typer.Option("--dir", help="Keep each run's chdb target and state here (default: a temp dir).", show_default=False)] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Runs per setting; the median is kept.")] = 1,
+    debug: Debug = False,
+) -> None:
+    """Sweep batch size × concurrency (each run into a throwaway chdb) and recommend a setting."""
+    from .bench import sweep
+
+    if not pg:
+        raise UserError("--pg is required (the Postgres source DSN)")
+    if repeat <= 0:
+        raise UserError(f"--repeat must be > 0 (got {repeat})")
+    sweep(pg, _split(packages), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
+          workdir, png, ch=ch, repeat=repeat, echo=typer.echo)
 
 
 # ----------------------------------------------------------------------------------------
