@@ -37,7 +37,6 @@ from .sources import (
 )
 from .target import Target
 
-DEFAULT_BATCH_SIZE = 100_000
 
 
 @dataclass

@@ -105,7 +105,7 @@ class Package:
     notes: dict[str, pl.Expr] = field(default_factory=dict)
     tallies: dict[str, pl.Expr] = field(default_factory=dict)
     row_key: tuple[str, ...] = ("id",)
-    default_batch_size: int = 100_000
+    default_batch_size: int = 250_000
     pushdown: str | None = None
     """ClickHouse packages only: the events as one ClickHouse SELECT (columns in event order),
     run server-side as ``INSERT INTO target SELECT …`` when source and target are the same

@@ -1,0 +1,57 @@
+"""Smoke tests of the benchmarks: benchmarks/run.py end to end at a tiny scale, and the sweep."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RESULT_KEYS = {
+    "floor_rows_per_s", "reader_rows_per_s", "adbc_rows_per_s", "transform_events_per_s",
+    "insert_events_per_s", "e2e_rows_per_s", "e2e_events_per_s", "events_per_row",
+    "rowwise_events_per_s", "native_events_per_s", "peak_rss_mb", "machine", "date",
+}
+
+
+def test_run_quick_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "out" / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--scale", "0.02",
+         "--packages", "buzz_tip,model_version_events", "--rowwise-rows", "300",
+         "--dir", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert not RESULT_KEYS - doc.keys(), RESULT_KEYS - doc.keys()
+    for key in RESULT_KEYS - {"peak_rss_mb", "machine", "date"}:
+        assert doc[key] and doc[key] > 0, key
+    assert set(doc["peak_rss_mb"]) == {"0.02", "0.005"}
+    assert doc["native_match"] == {"buzz_tip": True}  # native SQL emits the same events
+    assert doc["adbc_equal"] is True
+    assert doc["clickhouse_packages"]["model_version_events"]["events"] > 0
+    assert "## Target ratios" in (out.parent / "RESULTS.md").read_text()
+
+
+def test_sweep_tiny(env, tmp_path: Path) -> None:  # noqa: ANN001
+    from metric_backfill.bench import recommend, sweep
+
+    lines: list[str] = []
+    png = tmp_path / "sweep.png"
+    rows = sweep(env.pg, ["user_engagement"], [200, 100_000], [1], tmp_path / "runs", png,
+                 echo=lines.append)
+    assert [(r["batch_size"], r["concurrency"]) for r in rows] == [(200, 1), (100_000, 1)]
+    assert rows[0]["events"] == rows[1]["events"] > 0
+    assert all(r["peak_rss_mb"] > 0 and r["events_per_s"] > 0 for r in rows)
+    assert sum(r["recommended"] for r in rows) == 1
+    assert recommend(rows) in rows
+    assert any("recommended" in line for line in lines)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert any("matplotlib is not installed" in line for line in lines)
+    else:
+        assert png.read_bytes()[:4] == b"\x89PNG"
