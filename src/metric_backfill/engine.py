@@ -38,7 +38,6 @@ from .sources import (
 from .target import Target
 
 
-
 @dataclass
 class RunOptions:
     target: str
