@@ -28,4 +28,4 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     ch = f"chdb://{root / 'ch'}"
     counts = seed(dsn, ClickHouse(ch)._client(), SCALE, SEED)
     yield Env(root=root, pg=dsn, ch=ch, counts=counts)
-    pgserver.stop(root)
+    pgserver.destroy(root)

@@ -21,7 +21,7 @@ def test_run_quick_tiny(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--scale", "0.02",
          "--packages", "buzz_tip,model_version_events", "--rowwise-rows", "300",
-         "--dir", str(tmp_path / "work"), "--json", str(out)],
+         "--json", str(out)],  # no --dir: run.py's own temp dir (and its cluster) is removed
         capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

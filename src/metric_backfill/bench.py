@@ -403,8 +403,13 @@ def plot_sweep(rows: list[dict[str, Any]], png: Path) -> str:
         ax1.scatter([best["batch_size"]], [best["events_per_s"] / 1e6], s=160, facecolors="none",
                     edgecolors="red", linewidths=2, label="recommended", zorder=5)
     ax2.axhline(RSS_LIMIT_MB, color="red", linestyle="--", linewidth=1, label="1.5 GB limit")
+    from matplotlib.ticker import NullFormatter
+
+    sizes = sorted({r["batch_size"] for r in rows})
     for ax, title, ylabel in ((ax1, "throughput", "million events/s"), (ax2, "peak RSS", "MB")):
         ax.set_xscale("log")
+        ax.set_xticks(sizes, [f"{x:,}" for x in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("batch size (source rows)")
         ax.set_ylabel(ylabel)
         ax.set_title(title)

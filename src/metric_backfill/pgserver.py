@@ -210,3 +210,14 @@ def restart(root: Path) -> str:
     _run([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-l", str(data / "server.log"),
           "-w", "-t", "60", "restart"], cwd=data)
     return cluster.dsn(port)
+
+
+def destroy(root: Path) -> None:
+    """Stop the cluster and delete its data, including a directory ``root/pg`` links to."""
+    stop(root)
+    data = Cluster(root.resolve()).data
+    if data.is_symlink():
+        shutil.rmtree(data.resolve(), ignore_errors=True)
+        data.unlink()
+    else:
+        shutil.rmtree(data, ignore_errors=True)
