@@ -8,9 +8,10 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +25,9 @@ from .defaults import (
 )
 from .errors import RunFailed, UserError, redact
 from .events import Window
+
+if TYPE_CHECKING:
+    from .engine import RunOptions
 
 app = typer.Typer(
     help="Backfill ClickHouse entityMetricEvents from Postgres (and ClickHouse) sources, "
@@ -108,11 +112,11 @@ def _fail(e: BaseException) -> None:
     raise typer.Exit(code)
 
 
-def _guarded(fn):  # noqa: ANN001, ANN202
+def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
         try:
             return fn(*args, **kwargs)
@@ -153,7 +157,7 @@ def list_cmd(
     typer.echo(f"\n{len(rows)} packages, {len(registry.all_metrics())} distinct metrics")
 
 
-def _options(**kw) -> object:  # noqa: ANN003
+def _options(**kw: Any) -> RunOptions:
     from .engine import RunOptions
 
     state: Path = kw.pop("state")
@@ -190,7 +194,7 @@ def plan(
     opts = _options(pg=pg, ch=ch, target=target, table=table, cutoff=cutoff, since=since,
                     packages=packages, exclude_metrics=exclude_metrics, batch_size=batch_size,
                     concurrency=concurrency, state=state, exclude_versions=exclude_versions)
-    p = Runner(opts).make_plan()  # type: ignore[arg-type]
+    p = Runner(opts).make_plan()
     if as_json:
         typer.echo(json.dumps({name: {"key": pp.key, "rows": pp.rows, "batches": len(pp.batches)}
                                for name, pp in p.packages.items()}, indent=1))
@@ -230,7 +234,7 @@ def run(
                     start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
                     allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
                     progress=progress and sys.stderr.isatty(), pushdown=pushdown)
-    report = Runner(opts).run()  # type: ignore[arg-type]
+    report = Runner(opts).run()
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), indent=1))
     if not report.already_complete:

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -174,7 +175,7 @@ class RunReport:
 @dataclass
 class Runner:
     opts: RunOptions
-    log: callable = field(default=lambda msg: print(msg, file=sys.stderr))  # type: ignore[valid-type]
+    log: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr))
 
     def __post_init__(self) -> None:
         o = self.opts
@@ -415,12 +416,12 @@ class Runner:
         return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [])
 
 
-def _install_stop_handlers(stop: threading.Event, log) -> dict:  # noqa: ANN001
+def _install_stop_handlers(stop: threading.Event, log: Callable[[str], None]) -> dict:
     """First SIGINT/SIGTERM: finish in-flight batches, ledger them, stop. Second: exit now."""
     if threading.current_thread() is not threading.main_thread():
         return {}
 
-    def handler(signum, frame):  # noqa: ANN001
+    def handler(signum: int, frame: object) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()

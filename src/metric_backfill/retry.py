@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 import polars as pl
@@ -59,7 +60,7 @@ class RetryingSource:
     def lowest_time(self) -> str:
         return self.source.lowest_time
 
-    def time_literal(self, dt):  # noqa: ANN001, ANN201
+    def time_literal(self, dt: datetime) -> str:
         return self.source.time_literal(dt)
 
     def count_nulls(self, expr: str) -> str:
