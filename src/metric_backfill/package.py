@@ -119,7 +119,3 @@ class Package:
             for q in m.qualified:
                 seen[q] = None
         return tuple(seen)
-
-    @property
-    def source_tables(self) -> tuple[str, ...]:
-        return tuple(self.tables)
