@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 import polars as pl
+import pyarrow as pa
 
 from .clickhouse import ClickHouse
 from .errors import UserError, redact
@@ -80,7 +81,35 @@ class ClickHouseSource:
         return f"countIf({expr} IS NULL)"
 
     def fetch(self, sql: str) -> pl.DataFrame:
-        return pl.from_arrow(self.ch.query_arrow(sql))  # type: ignore[return-value]
+        """The rows, with every time column as a Polars datetime in its own unit.
+
+        ClickHouse's Arrow output gives ``DateTime`` as UInt32 seconds and ``Date`` as UInt16
+        days (only ``DateTime64`` is an Arrow timestamp), so a plain integer column may be a
+        time: the query's own column types (``DESCRIBE``) say which, and by what unit.
+        """
+        table = self.ch.query_arrow(sql)
+        frame: pl.DataFrame = pl.from_arrow(table)  # type: ignore[assignment]
+        narrow = [f.name for f in table.schema if f.type in (pa.uint32(), pa.uint16())]
+        if not narrow:
+            return frame
+        types = {row[0]: _base_type(row[1]) for row in self.ch.query_rows(f"DESCRIBE ({sql})")}
+        units = {name: _EPOCH_UNITS.get(types.get(name, "")) for name in narrow}
+        fixes = [pl.from_epoch(name, unit).cast(pl.Datetime("ms")).alias(name)
+                 for name, unit in units.items() if unit]
+        return frame.with_columns(fixes) if fixes else frame
+
+
+_EPOCH_UNITS = {"DateTime": "s", "Date": "d"}
+"""ClickHouse types that reach Arrow as integers since the epoch, and their unit."""
+
+
+def _base_type(ch_type: str) -> str:
+    """``Nullable(DateTime('UTC'))`` → ``DateTime``: the type family, wrappers removed."""
+    t = ch_type
+    for wrapper in ("Nullable(", "LowCardinality("):
+        while t.startswith(wrapper):
+            t = t[len(wrapper):-1]
+    return t.split("(", 1)[0]
 
 
 class TransientSourceError(RuntimeError):
