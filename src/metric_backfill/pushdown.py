@@ -1,8 +1,10 @@
 """Server-side batches: when a ClickHouse package's source is the target's own ClickHouse,
 each batch runs as ``INSERT INTO target SELECT …`` and no row travels through Python.
 
-Same plan, same tokens, same ledger as the Polars path; the SELECT is ordered by every event
-column so a retried batch produces the same blocks (and so the same deduplicated tokens).
+Same plan, same tokens, same ledger as the Polars path. A retried batch must produce the same
+blocks (and so the same deduplicated tokens): the SELECT is ordered by every event column and
+runs as one stream (``Target.insert_settings(server_side=True)``: one reading and one writing
+thread, pinned block sizes) — a parallel INSERT … SELECT cuts its blocks at racy points.
 Postgres lookups the SQL needs (ModelVersion → modelId) are copied into the target's
 ClickHouse once per run.
 """
@@ -69,6 +71,6 @@ class Pushdown:
             ch.command(
                 f"INSERT INTO {self.target.quoted} ({EVENT_COLUMNS}) "
                 f"SELECT * FROM ({select}) ORDER BY ALL",
-                settings=self.target.insert_settings(token),
+                settings=self.target.insert_settings(token, server_side=True),
             )
         return rows, events, time.perf_counter() - t0

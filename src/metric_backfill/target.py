@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -22,6 +22,30 @@ REQUIRED_COLUMNS = {
 
 DEDUP_WINDOW = 100_000
 
+INSERT_SETTINGS: dict[str, object] = {
+    "insert_deduplicate": 1,
+    "deduplicate_insert": "enable",
+    "async_insert": 0,
+    "max_partitions_per_insert_block": 0,
+    "max_insert_threads": 1,
+    "max_insert_block_size": 1_048_449,
+    "min_insert_block_size_rows": 1_048_449,
+    "min_insert_block_size_bytes": 268_402_944,
+    "use_strict_insert_block_limits": 0,
+}
+"""Every insert, on every path. A deduplication token names a batch; ClickHouse suffixes it per
+block, so the blocks must be cut the same way on a retry: the squashing sizes are pinned to
+ClickHouse's long-standing defaults and writing is single-threaded (a parallel insert splits
+blocks at racy points: the same batch inserted twice was not deduplicated)."""
+
+SERVER_SIDE_INSERT_SETTINGS: dict[str, object] = {
+    "max_threads": 1,
+    "max_block_size": 65_409,
+    "deduplicate_insert_select": "force_enable",
+}
+"""Added for a pushed-down INSERT … SELECT: one reading thread and a fixed block size keep the
+ordered SELECT a single, stable stream; ``force_enable`` makes the server deduplicate it."""
+
 
 def _quote(name: str) -> str:
     return ".".join(f"`{p}`" for p in name.split("."))
@@ -31,6 +55,7 @@ def _quote(name: str) -> str:
 class Target:
     ch: ClickHouse
     table: str
+    _known: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def quoted(self) -> str:
@@ -98,11 +123,26 @@ class Target:
         m = re.search(r"non_replicated_deduplication_window\s*=\s*(\d+)", ddl)
         return bool(m and int(m.group(1)) > 0)
 
-    @staticmethod
-    def insert_settings(token: str) -> dict:
-        """Synchronous, deduplicated by the batch's token, any number of monthly partitions."""
-        return {"insert_deduplication_token": token, "insert_deduplicate": 1, "async_insert": 0,
-                "max_partitions_per_insert_block": 0}
+    def insert_settings(self, token: str, server_side: bool = False) -> dict:
+        """Synchronous, deduplicated by the batch's token, any number of monthly partitions —
+        and block formation pinned, so a retry cuts the same blocks (the token is suffixed per
+        block) whatever the server's profile: one insert thread, fixed squashing sizes, and
+        for a server-side INSERT … SELECT one reading thread too."""
+        pinned = dict(INSERT_SETTINGS)
+        if server_side:
+            pinned |= SERVER_SIDE_INSERT_SETTINGS
+        known = self.known_settings()
+        return {"insert_deduplication_token": token,
+                **{k: v for k, v in pinned.items() if k in known}}
+
+    def known_settings(self) -> frozenset[str]:
+        """The settings this server has (newer ones are sent only where they exist)."""
+        if self._known is None:
+            names = sorted(INSERT_SETTINGS | SERVER_SIDE_INSERT_SETTINGS)
+            listed = ", ".join(f"'{n}'" for n in names)
+            rows = self.ch.query_rows(f"SELECT name FROM system.settings WHERE name IN ({listed})")
+            self._known = frozenset(name for (name,) in rows)
+        return self._known
 
     def insert(self, events: pa.Table, token: str) -> None:
         self.ch.insert_arrow(self.table, events, settings=self.insert_settings(token))
