@@ -69,7 +69,7 @@ def test_civitai_shaped_table_is_accepted_and_a_missing_window_is_named_with_its
     assert runner.run().complete
     fixes = [n for n in notes if "MODIFY SETTING" in n]
     assert len(fixes) == 1, notes
-    assert f"ALTER TABLE `{table}` MODIFY SETTING non_replicated_deduplication_window = " in fixes[0]
+    assert f"ALTER TABLE `default`.`{table}` MODIFY SETTING non_replicated_deduplication_window = " in fixes[0]
     ClickHouse(env.ch).command(fixes[0][fixes[0].index("ALTER TABLE"):].rstrip(")"))
     from metric_backfill.targetcheck import TableInfo, dedup_window
 

@@ -37,6 +37,7 @@ from .sources import (
     source_for,
 )
 from .target import Target
+from .targetcheck import TableInfo, check_engine, dedup_window
 
 
 @dataclass
@@ -189,6 +190,7 @@ class Runner:
         self.policy = RetryPolicy(o.retries, o.retry_wait)
         self.stop = threading.Event()
         self.pushdown: Pushdown | None = None
+        self.table_info: TableInfo | None = None
 
     def _validate(self) -> None:
         o = self.opts
@@ -240,26 +242,55 @@ class Runner:
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
         if self.target is not None and self.writes:
-            created = self.target.ensure()
-            if created:
+            if self.target.ensure():
                 notices.append(f"created target table {self.opts.table}")
-            elif self.opts.resume and not self.opts.no_dedup_check and not self.target.dedup_active():
-                raise UserError(
-                    f"target {self.opts.table} does not deduplicate insert tokens "
-                    "(plain MergeTree without non_replicated_deduplication_window): a resume "
-                    "could duplicate the batches in flight at the crash; pass --no-dedup-check "
-                    "to accept that risk"
-                )
-            legacy = legacy_image_events(self.target, self.opts.window)
-            if legacy:
-                notices.append(
-                    "target already holds legacy-named Image events in the window: "
-                    + ", ".join(f"{k}={v}" for k, v in legacy.items())
-                )
+            notices += self._check_target()
+            if not self.opts.resume:
+                legacy = legacy_image_events(self.target, self.opts.window, self.emitted)
+                if legacy:
+                    notices.append(
+                        "target already holds legacy-named Image events in the window: "
+                        + ", ".join(f"{k}={v}" for k, v in legacy.items())
+                    )
         return notices
 
+    def _check_target(self) -> list[str]:
+        """Refuse a target that can lose events; name a deduplication window that is missing."""
+        assert self.target is not None
+        self.table_info = TableInfo.read(self.target.ch, self.opts.table)
+        check_engine(self.table_info)
+        window = dedup_window(self.table_info)
+        if window.blocks > 0:
+            return []
+        risk = (f"target {self.opts.table} ignores insert tokens ({window.setting} = 0): a "
+                "crash and resume could duplicate the batches in flight")
+        if not self.opts.resume:
+            return [f"{risk}; fix it once with: {window.fix(self.table_info)}"]
+        if self.opts.no_dedup_check:
+            return []
+        raise UserError(f"{risk}; run {window.fix(self.table_info)} or pass --no-dedup-check "
+                        "to accept that risk")
+
+    def _check_resume_window(self, plan: Plan, ledger: Ledger) -> None:
+        """A resume later than the seconds window could re-insert forgotten tokens."""
+        if self.target is None or self.opts.no_dedup_check or self.table_info is None:
+            return
+        window = dedup_window(self.table_info)
+        last = ledger.last_write or plan.saved_at
+        if window.expired(last, time.time()):
+            raise UserError(
+                f"--resume refused: the last batch was acknowledged {(time.time() - last) / 60:.0f} "
+                f"min ago, past the target's deduplication window ({window.seconds} s, "
+                "replicated_deduplication_window_seconds): batches in flight at the interruption "
+                "could be inserted twice; check the target for them, then pass --no-dedup-check"
+            )
+
+    @property
+    def emitted(self) -> list[str]:
+        return [m for p in self.packages for m in p.metric_names if m not in self.opts.exclude_metrics]
+
     def guard_existing(self) -> None:
-        metrics = [m for p in self.packages for m in p.metric_names if m not in self.opts.exclude_metrics]
+        metrics = self.emitted
         existing = self.target.count_existing(metrics, self.opts.window) if self.target else {}
         existing = {k: v for k, v in existing.items() if v}
         if existing and not self.opts.allow_existing:
@@ -308,6 +339,8 @@ class Runner:
             plan = self.make_plan()
             plan.save(o.state)
         ledger = Ledger.open(o.state, plan.plan_id)
+        if o.resume:
+            self._check_resume_window(plan, ledger)
         if ledger.torn_lines:
             self.log(f"note: ignored {ledger.torn_lines} torn ledger line(s)")
         return self._execute(plan, ledger, notices)

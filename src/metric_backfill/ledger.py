@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class Ledger:
     plan_id: str
     done: dict[str, dict] = field(default_factory=dict)
     torn_lines: int = 0
+    last_write: float | None = None
+    """Unix time of this plan's last acknowledged batch (None before the first)."""
 
     @classmethod
     def open(cls, state: Path, plan_id: str) -> Ledger:
@@ -39,10 +42,11 @@ class Ledger:
                         continue
                     if entry.get("plan") == plan_id:
                         ledger.done[entry["batch"]] = entry
+                        ledger.last_write = max(ledger.last_write or 0.0, float(entry.get("at", 0)))
         return ledger
 
     def record(self, batch_id: str, **facts: object) -> None:
-        entry = {"plan": self.plan_id, "batch": batch_id, **facts}
+        entry = {"plan": self.plan_id, "batch": batch_id, **facts, "at": round(time.time(), 3)}
         line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -54,6 +58,7 @@ class Ledger:
         finally:
             os.close(fd)
         self.done[batch_id] = entry
+        self.last_write = entry["at"]
 
 
 def _ends_without_newline(path: Path) -> bool:

@@ -60,6 +60,10 @@ class Plan:
     packages: dict[str, PackagePlan]
     created: str
 
+    @property
+    def saved_at(self) -> float:
+        return datetime.fromisoformat(self.created.replace("Z", "+00:00")).timestamp()
+
     def all_batches(self) -> list[Batch]:
         return [b for p in self.packages.values() for b in p.batches]
 

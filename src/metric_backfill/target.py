@@ -107,22 +107,6 @@ class Target:
             raise UserError(f"target table {self.table} is not compatible: {'; '.join(problems)}")
         return False
 
-    def dedup_active(self) -> bool:
-        """Does an insert token actually deduplicate on this table?"""
-        db, tbl = self._db_and_table()
-        rows = self.ch.query_rows(
-            f"SELECT engine, create_table_query FROM system.tables WHERE database = {db} AND name = {tbl}"
-        )
-        if not rows:
-            return False
-        engine, ddl = rows[0]
-        if "Replicated" in engine or engine.startswith("Shared"):
-            return True
-        import re
-
-        m = re.search(r"non_replicated_deduplication_window\s*=\s*(\d+)", ddl)
-        return bool(m and int(m.group(1)) > 0)
-
     def insert_settings(self, token: str, server_side: bool = False) -> dict:
         """Synchronous, deduplicated by the batch's token, any number of monthly partitions —
         and block formation pinned, so a retry cuts the same blocks (the token is suffixed per
