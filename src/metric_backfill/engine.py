@@ -36,7 +36,7 @@ from .sources import (
     load_lookups,
     source_for,
 )
-from .target import Target
+from .target import INSERT_LAYOUT, Target
 from .targetcheck import TableInfo, check_engine, dedup_window
 
 
@@ -79,6 +79,8 @@ class RunOptions:
             "params": {k: self.params[k] for k in sorted(self.params)},
             "batch_size": self.batch_size,
             "pushdown": sorted(p.name for p in packages if self.pushes_down(p)),
+            "definitions": {p.name: p.definition for p in packages},
+            "insert_layout": INSERT_LAYOUT,
         }
 
     def pushes_down(self, pkg: Package) -> bool:
@@ -321,13 +323,11 @@ class Runner:
         plan = Plan.load(o.state)
         if o.resume and plan is None:
             self.log(f"note: no saved plan in {o.state}: starting a new one")
+        if plan is not None and plan.recovered:
+            self.log(f"note: {o.state / 'plan.json'} was unreadable: recovered it from its copy")
         if o.resume and plan is not None:
             if plan.fingerprint != wanted:
-                changed = [k for k, v in o.fingerprint_options(self.packages).items() if plan.options.get(k) != v]
-                raise UserError(
-                    f"--resume refused: options differ from the saved plan {plan.plan_id} "
-                    f"({', '.join(changed)}); rerun with the original options or use a new --state"
-                )
+                raise UserError(self._resume_mismatch(plan))
         else:
             if plan is not None and plan.fingerprint == wanted:
                 ledger = Ledger.open(o.state, plan.plan_id)
@@ -342,8 +342,23 @@ class Runner:
         if o.resume:
             self._check_resume_window(plan, ledger)
         if ledger.torn_lines:
-            self.log(f"note: ignored {ledger.torn_lines} torn ledger line(s)")
+            self.log(f"note: ignored {ledger.torn_lines} torn ledger line(s) or line(s) that failed "
+                     "their checksum (those batches run again under their tokens)")
         return self._execute(plan, ledger, notices)
+
+    def _resume_mismatch(self, plan: Plan) -> str:
+        options = self.opts.fingerprint_options(self.packages)
+        changed = [k for k, v in options.items() if plan.options.get(k) != v]
+        saved = plan.options.get("definitions") or {}
+        upgraded = [n for n, d in options["definitions"].items() if n in saved and saved[n] != d]
+        if upgraded or "insert_layout" in changed:
+            what = ", ".join(upgraded) or "the insert-block layout"
+            return (f"--resume refused: the definition of {what} changed since plan "
+                    f"{plan.plan_id} was made (an upgrade?): its batches would be read or "
+                    "inserted differently under the same tokens; finish it with the version "
+                    "that made it, or start over with a new --state into a target without these events")
+        return (f"--resume refused: options differ from the saved plan {plan.plan_id} "
+                f"({', '.join(changed)}); rerun with the original options or use a new --state")
 
     def _sinks(self) -> list[Sink]:
         sinks: list[Sink] = []

@@ -3,7 +3,8 @@
 A batch is done iff its line (for the current plan id) is here; lines of earlier plans stay
 in the file for audit and are ignored. Lines are written only after the acknowledgement, so a
 crash can at worst leave a batch written but not ledgered; its retry carries the same
-deduplication token and the target drops it. A torn last line (crash mid-write) is ignored.
+deduplication token and the target drops it. A torn last line (crash mid-write) is ignored, and
+so is a line whose checksum does not match (edited by hand): its batch simply runs again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,8 @@ class Ledger:
                         entry = json.loads(raw)
                         if not isinstance(entry, dict) or not raw.endswith(b"\n"):
                             raise ValueError
+                        if entry.pop("crc", None) != _crc(entry):
+                            raise ValueError
                     except ValueError:
                         ledger.torn_lines += 1
                         continue
@@ -47,7 +51,7 @@ class Ledger:
 
     def record(self, batch_id: str, **facts: object) -> None:
         entry = {"plan": self.plan_id, "batch": batch_id, **facts, "at": round(time.time(), 3)}
-        line = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+        line = (json.dumps({**entry, "crc": _crc(entry)}, separators=(",", ":")) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             if self.torn_lines or _ends_without_newline(self.path):
@@ -68,3 +72,8 @@ def _ends_without_newline(path: Path) -> bool:
             return f.read(1) != b"\n"
     except OSError:
         return False
+
+
+def _crc(entry: dict) -> str:
+    """A line's own checksum: a hand-edited or forged line is not trusted."""
+    return f"{zlib.crc32(json.dumps(entry, sort_keys=True, separators=(',', ':')).encode()):08x}"

@@ -7,6 +7,7 @@ in ``transforms/`` that defines ``PACKAGE``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -111,6 +112,14 @@ class Package:
     run server-side as ``INSERT INTO target SELECT …`` when source and target are the same
     ClickHouse. Placeholders: ``{filter}`` (the batch's key range, window and ``where``),
     ``{model_versions}`` (a table holding the ModelVersion lookup), ``{exclude_versions}``."""
+
+    @property
+    def definition(self) -> str:
+        """A version of what decides a batch's rows and events' order: key, batch SQL and
+        pushdown SQL. A plan made under another definition must not be resumed."""
+        parts = (self.source, self.from_sql, self.columns, self.key, self.key_kind,
+                 self.time_filter, self.where, self.order_by, self.pushdown)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
     @property
     def metric_names(self) -> tuple[str, ...]:

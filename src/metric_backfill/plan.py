@@ -23,6 +23,7 @@ from .package import Package
 from .sources import KeyValue, Source, batch_sql, probe_sql
 
 PLAN_FILE = "plan.json"
+PLAN_COPY = "plan.copy.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Plan:
     options: dict
     packages: dict[str, PackagePlan]
     created: str
+    recovered: bool = False
+    """Loaded from the copy because plan.json was unreadable."""
 
     @property
     def saved_at(self) -> float:
@@ -69,6 +72,8 @@ class Plan:
 
     # --- persistence -------------------------------------------------------------------
     def save(self, state: Path) -> None:
+        """plan.json and an identical copy, each checksummed and written atomically: a damaged
+        plan can be recovered without planning anew (which would re-insert under new tokens)."""
         state.mkdir(parents=True, exist_ok=True)
         doc = {
             "plan_id": self.plan_id,
@@ -83,20 +88,36 @@ class Plan:
                 for name, p in self.packages.items()
             },
         }
-        tmp = state / (PLAN_FILE + ".tmp")
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, state / PLAN_FILE)
+        doc["checksum"] = checksum(doc)
+        for name in (PLAN_FILE, PLAN_COPY):
+            _write_atomic(state / name, json.dumps(doc, indent=1))
 
     @classmethod
     def load(cls, state: Path) -> Plan | None:
-        path = state / PLAN_FILE
-        if not path.exists():
+        """The saved plan, proven by its checksum and contiguous batches; from the copy if
+        plan.json is unreadable (``recovered`` is then True). None if there is no plan."""
+        path, copy = state / PLAN_FILE, state / PLAN_COPY
+        if not path.exists() and not copy.exists():
             return None
+        doc, recovered = _read(path), False
+        if doc is None:
+            doc, recovered = _read(copy), True
+            if doc is None:
+                raise UserError(
+                    f"{path} and its copy {PLAN_COPY} are both damaged: restore one from a "
+                    "backup (planning anew would insert the finished batches again)")
+            _write_atomic(path, json.dumps(doc, indent=1))
+        if doc.get("checksum") != checksum({k: v for k, v in doc.items() if k != "checksum"}):
+            raise UserError(
+                f"{path} does not match its checksum (edited, or made by an older version): "
+                f"refused; if it was damaged, replace it with its copy {PLAN_COPY}")
+        plan = cls._decode(doc, path)
+        plan.recovered = recovered
+        return plan
+
+    @classmethod
+    def _decode(cls, doc: dict, path: Path) -> Plan:
         try:
-            doc = json.loads(path.read_text())
             packages = {}
             for name, p in doc["packages"].items():
                 pp = PackagePlan(
@@ -107,10 +128,46 @@ class Plan:
                     Batch(name, i, _dec(lo), _dec(hi), bool(nk))
                     for i, (lo, hi, nk) in enumerate(p["batches"])
                 ]
+                _check_contiguous(pp, path)
                 packages[name] = pp
             return cls(doc["plan_id"], doc["fingerprint"], doc["options"], packages, doc["created"])
         except (ValueError, KeyError, TypeError) as e:
-            raise UserError(f"{path} is not a readable plan ({e}); remove the state dir to start over") from e
+            raise UserError(f"{path} is not a readable plan ({e})") from e
+
+
+def checksum(doc: dict) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _check_contiguous(pp: PackagePlan, path: Path) -> None:
+    """Every key in exactly one batch: open ends, each batch starting where the last ended,
+    at most one NULL-key batch, last."""
+    keyed = [b for b in pp.batches if not b.null_key]
+    nulls = [b for b in pp.batches if b.null_key]
+    ok = len(nulls) <= 1 and (not nulls or pp.batches[-1].null_key)
+    if keyed:
+        ok = ok and keyed[0].lo is None and keyed[-1].hi is None
+        ok = ok and all(a.hi is not None and a.hi == b.lo for a, b in zip(keyed, keyed[1:], strict=False))
+        ok = ok and all(b.lo < b.hi for b in keyed if b.lo is not None and b.hi is not None)  # type: ignore[operator]
+    if not ok:
+        raise UserError(f"{path}: the batches of {pp.package} are not contiguous (gap or overlap): refused")
 
 
 def _enc(v: object) -> object:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from .clickhouse import ClickHouse
 from .errors import UserError
-from .events import Window
+from .events import EVENT_ARROW_SCHEMA, Window
 from .sources import ms_text
 
 REQUIRED_COLUMNS = {
@@ -45,6 +46,11 @@ SERVER_SIDE_INSERT_SETTINGS: dict[str, object] = {
 }
 """Added for a pushed-down INSERT … SELECT: one reading thread and a fixed block size keep the
 ordered SELECT a single, stable stream; ``force_enable`` makes the server deduplicate it."""
+
+INSERT_LAYOUT = hashlib.sha256(
+    repr((INSERT_SETTINGS, SERVER_SIDE_INSERT_SETTINGS, str(EVENT_ARROW_SCHEMA))).encode()
+).hexdigest()[:12]
+"""A version of how a batch becomes insert blocks; part of every plan's fingerprint."""
 
 
 def _quote(name: str) -> str:
