@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from .errors import RunFailed, UserError, redact
 from .events import Window
 
 if TYPE_CHECKING:
-    from .engine import RunOptions
+    from .engine import RunOptions, RunReport
 
 app = typer.Typer(
     help="Backfill ClickHouse entityMetricEvents from Postgres (and ClickHouse) sources, "
@@ -218,7 +217,8 @@ def run(
     allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Add events even if the target already has some for these metrics.")] = False,
     no_dedup_check: Annotated[bool, typer.Option("--no-dedup-check", help="Resume even if the target ignores insert tokens (may duplicate).")] = False,
     retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per batch for transient errors.")] = 5,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr: bars on a terminal, else a line per package every --progress-interval seconds.")] = True,
+    progress_interval: Annotated[float, typer.Option("--progress-interval", help="Seconds between progress lines when stderr is not a terminal.")] = 30.0,
     pushdown: Annotated[bool | None, typer.Option("--pushdown/--no-pushdown", help="ClickHouse packages as server-side INSERT … SELECT when source = target (default: whenever possible).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
     debug: Debug = False,
@@ -233,12 +233,29 @@ def run(
                     resume=resume, dry_run=dry_run, limit_batches=limit_batches,
                     start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
                     allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
-                    progress=progress and sys.stderr.isatty(), pushdown=pushdown)
-    report = Runner(opts).run()
+                    progress=progress, progress_interval=progress_interval, pushdown=pushdown)
+    runner = Runner(opts)
+    try:
+        report = runner.run()
+    except BaseException as e:
+        if json_out:
+            _write_failed_report(json_out, runner.report, e)
+        raise
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), indent=1))
     if not report.already_complete:
         typer.echo(run_summary(report))
+
+
+def _write_failed_report(path: Path, report: RunReport | None, error: BaseException) -> None:
+    """``run --json`` after a failure: what was done (if anything was), and why it stopped."""
+    message = redact(str(error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if report is None:
+        doc: dict = {"complete": False, "error": message}
+    else:
+        report.error = message
+        doc = report.to_json()
+    path.write_text(json.dumps(doc, indent=1))
 
 
 @app.command()
@@ -412,7 +429,7 @@ def demo(
         opts = RunOptions(target=target, pg=dsn, window=window, packages=_split(packages),
                           concurrency=concurrency, batch_size=batch_size, state=state,
                           params=default_params(),
-                          progress=sys.stderr.isatty())
+                          progress=True)
         report = Runner(opts).run()
         typer.echo(run_summary(report))
         typer.echo("")

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_sources, legacy_image_events
+from .progress import progress_for
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
@@ -64,6 +65,8 @@ class RunOptions:
     retries: int = 5
     retry_wait: float = 1.0
     progress: bool = True
+    progress_interval: float = 30.0
+    """Seconds between progress lines when stderr is not a terminal."""
     pushdown: bool | None = None
     """Run ClickHouse packages server-side when their source is the target (None: when possible)."""
 
@@ -135,6 +138,20 @@ class PackageStats:
             self.skipped[k] = self.skipped.get(k, 0) + v
 
 
+@dataclass(frozen=True)
+class PlanTotals:
+    rows: int
+    events: int
+    batches_done: int
+    batches: int
+
+    @classmethod
+    def of(cls, batches: list[Batch], ledger: Ledger) -> PlanTotals:
+        done = [ledger.done[b.id] for b in batches if b.id in ledger.done]
+        return cls(sum(int(e.get("rows", 0)) for e in done), sum(int(e.get("events", 0)) for e in done),
+                   len(done), len(batches))
+
+
 @dataclass
 class RunReport:
     plan_id: str
@@ -144,13 +161,17 @@ class RunReport:
     already_complete: bool = False
     notices: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    plan_totals: dict[str, PlanTotals] = field(default_factory=dict)
+    """Per package, everything the ledger holds for this plan (every invocation so far)."""
+    error: str | None = None
+    """Why the run stopped early (one line, redacted); None when it finished."""
 
     @property
     def complete(self) -> bool:
         return self.batches_done == self.batches_total
 
     def to_json(self) -> dict:
-        return {
+        doc = {
             "plan_id": self.plan_id,
             "complete": self.complete,
             "batches_done": self.batches_done,
@@ -172,7 +193,14 @@ class RunReport:
                 }
                 for name, s in self.stats.items()
             },
+            "plan": {
+                "rows": sum(t.rows for t in self.plan_totals.values()),
+                "events": sum(t.events for t in self.plan_totals.values()),
+                "batches_done": sum(t.batches_done for t in self.plan_totals.values()),
+                "packages": {name: asdict(t) for name, t in self.plan_totals.items()},
+            },
         }
+        return doc if self.error is None else {**doc, "error": self.error}
 
 
 @dataclass
@@ -193,6 +221,8 @@ class Runner:
         self.stop = threading.Event()
         self.pushdown: Pushdown | None = None
         self.table_info: TableInfo | None = None
+        self.report: RunReport | None = None
+        """The latest report, also after a failed or interrupted run (for ``run --json``)."""
 
     def _validate(self) -> None:
         o = self.opts
@@ -333,7 +363,8 @@ class Runner:
                 ledger = Ledger.open(o.state, plan.plan_id)
                 if all(b.id in ledger.done for b in plan.all_batches()):
                     self.log(f"plan {plan.plan_id} is already complete: nothing to do")
-                    return self._report(plan, ledger, {}, already_complete=True, notices=notices)
+                    self.report = self._report(plan, ledger, {}, already_complete=True, notices=notices)
+                    return self.report
             if self.writes:
                 self.guard_existing()
             plan = self.make_plan()
@@ -417,7 +448,7 @@ class Runner:
             self.policy.call(lambda: self.pushdown.load_lookups(ctx.lookups))
         sinks = self._sinks()
         started = time.monotonic()
-        bars = _Bars(plan, ledger, pending, enabled=o.progress)
+        progress = progress_for(plan, ledger, pending, o.progress, o.progress_interval, self.log)
         failure: BaseException | None = None
         try:
             with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
@@ -429,7 +460,8 @@ class Runner:
                         inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
                     if not inflight:
                         break
-                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
+                    progress.tick()
                     for fut in done:
                         b = inflight.pop(fut)
                         try:
@@ -439,29 +471,36 @@ class Runner:
                             continue
                         ledger.record(b.id, rows=result.rows, events=result.events)
                         stats[b.package].add(result)
-                        bars.advance(b.package, result.rows, result.events)
+                        progress.advance(b.package, result.rows, result.events)
         finally:
-            bars.close()
+            progress.close()
+        self.report = self._report(plan, ledger, stats, notices=notices)
+        self.report.wall_s = time.monotonic() - started
         if failure is not None:
-            if isinstance(failure, BatchValueError):
-                raise UserError(str(failure)) from failure
-            if isinstance(failure, (UserError, RunFailed)):
-                raise failure
-            raise RunFailed(redact(str(failure)) or type(failure).__name__) from failure
-        report = self._report(plan, ledger, stats, notices=notices)
-        report.wall_s = time.monotonic() - started
+            raise _stopped_by(failure)
         if self.stop.is_set():
             raise RunFailed(
-                f"interrupted: {report.batches_done}/{report.batches_total} batches done and "
-                "ledgered; continue with --resume"
+                f"interrupted: {self.report.batches_done}/{self.report.batches_total} batches done "
+                "and ledgered; continue with --resume"
             )
-        return report
+        return self.report
 
     def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
                 notices: list[str] | None = None) -> RunReport:
         total = len(plan.all_batches())
         done = sum(1 for b in plan.all_batches() if b.id in ledger.done)
-        return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [])
+        whole = {name: PlanTotals.of(p.batches, ledger) for name, p in plan.packages.items()}
+        return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [],
+                         plan_totals=whole)
+
+
+def _stopped_by(failure: BaseException) -> BaseException:
+    """The error a failed batch ends the run with: exit 2 for bad data, else resumable."""
+    if isinstance(failure, BatchValueError):
+        return UserError(str(failure))
+    if isinstance(failure, (UserError, RunFailed)):
+        return failure
+    return RunFailed(redact(str(failure)) or type(failure).__name__)
 
 
 def _install_stop_handlers(stop: threading.Event, log: Callable[[str], None]) -> dict:
@@ -484,39 +523,3 @@ def _install_stop_handlers(stop: threading.Event, log: Callable[[str], None]) ->
 def _restore_handlers(old: dict) -> None:
     for sig, h in old.items():
         signal.signal(sig, h)
-
-
-class _Bars:
-    """One tqdm bar per package: rows read against the plan's estimate, with events/s."""
-
-    def __init__(self, plan: Plan, ledger: Ledger, pending: list[Batch], enabled: bool) -> None:
-        self.bars = {}
-        self.events: dict[str, int] = {}
-        self.t0 = time.monotonic()
-        if not enabled:
-            return
-        from tqdm import tqdm
-
-        names = sorted({b.package for b in pending}, key=list(plan.packages).index)
-        for pos, name in enumerate(names):
-            p = plan.packages[name]
-            done_rows = sum(ledger.done[b.id].get("rows", 0) for b in p.batches if b.id in ledger.done)
-            self.bars[name] = tqdm(
-                total=max(p.rows, done_rows), initial=done_rows, desc=f"{name:<28}", unit=" rows",
-                unit_scale=True, position=pos, leave=True, dynamic_ncols=True, file=sys.stderr,
-                mininterval=0.5,
-            )
-            self.events[name] = 0
-
-    def advance(self, package: str, rows: int, events: int) -> None:
-        bar = self.bars.get(package)
-        if bar is None:
-            return
-        self.events[package] += events
-        elapsed = max(time.monotonic() - bar.start_t, 1e-9)
-        bar.set_postfix_str(f"{self.events[package] / elapsed:,.0f} events/s", refresh=False)
-        bar.update(rows)
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
