@@ -1,0 +1,115 @@
+"""Configuration mistakes fail in seconds, in one line, with exit code 2, before anything is
+written: wrong credentials and closed ports are found by a connection check, not by minutes of
+retries of an error that cannot pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from metric_backfill.cli import app
+from metric_backfill.clickhouse import ClickHouse
+from metric_backfill.target import Target
+
+CLI = [sys.executable, "-m", "metric_backfill.cli"]
+ROLE, RIGHT, WRONG = "pw_reader", "right-pw", "wrong-pw"
+FAST = 10.0  # seconds: a connection check, not a retry loop
+CLOSED_CH = "http://default:@127.0.0.1:1/default"
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def timed_cli(*args: object) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The command in a child process, stopped after 60 s (today's retry loops take minutes)."""
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{args[0]} still running after 60 s")
+    return r, time.monotonic() - t0
+
+
+def assert_one_line_exit_2(code: int, stderr: str, needle: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert code == 2, stderr
+    assert len(lines) == 1 and needle in lines[0], stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def _reload(conn: psycopg.Connection, wrong_dsn: str, refused: bool) -> None:
+    """pg_reload_conf() is asynchronous: wait until new connections see the new rules."""
+    conn.execute("SELECT pg_reload_conf()")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            psycopg.connect(wrong_dsn, connect_timeout=5).close()
+            ok = True
+        except psycopg.OperationalError:
+            ok = False
+        if ok != refused:
+            return
+        time.sleep(0.05)
+    raise AssertionError("pg_hba.conf change not picked up")
+
+
+@pytest.fixture(scope="module")
+def password_role(env):
+    """A role that must give its password (the session cluster trusts every other role):
+    a pg_hba rule for that role alone, removed afterwards. Yields its correct DSN."""
+    port = env.pg.rsplit(":", 1)[1].split("/")[0]
+    dsn = f"postgresql://{ROLE}:{RIGHT}@127.0.0.1:{port}/civitai"
+    wrong = dsn.replace(RIGHT, WRONG)
+    with psycopg.connect(env.pg, autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone():
+            c.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{RIGHT}'")
+        hba = Path(c.execute("SHOW hba_file").fetchone()[0])
+        original = hba.read_text()
+        hba.write_text(f"host all {ROLE} 127.0.0.1/32 scram-sha-256\n{original}")
+        _reload(c, wrong, refused=True)
+    yield dsn
+    with psycopg.connect(env.pg, autocommit=True) as c:
+        hba.write_text(original)
+        _reload(c, wrong, refused=False)
+
+
+@pytest.mark.parametrize("command", ["plan", "verify", "run"])
+def test_wrong_postgres_password_fails_in_seconds_with_exit_2(tmp_path, password_role, command):
+    wrong = password_role.replace(RIGHT, WRONG)
+    r, secs = timed_cli(command, "--pg", wrong, "--target", f"chdb://{tmp_path / 'ch'}",
+                        "--state", tmp_path / "state", "--packages", "buzz_tip,user_engagement")
+    line = assert_one_line_exit_2(r.returncode, r.stderr, "password authentication failed")
+    assert WRONG not in r.stdout + r.stderr
+    assert "--resume" not in line
+    assert secs < FAST, f"{command} took {secs:.1f} s"
+    assert not (tmp_path / "state").exists() and not (tmp_path / "ch").exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "verify", "run"])
+def test_closed_clickhouse_target_port_is_one_line_exit_2_before_any_write(env, tmp_path, command):
+    t0 = time.monotonic()
+    r = invoke(command, "--pg", env.pg, "--target", CLOSED_CH, "--state", tmp_path / "state",
+               "--packages", "buzz_tip")
+    assert_one_line_exit_2(r.exit_code, r.stderr, "--target")
+    assert "Connection refused" in r.stderr
+    assert time.monotonic() - t0 < FAST
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "verify", "run"])
+def test_closed_clickhouse_source_port_is_one_line_exit_2_before_any_write(env, tmp_path, command):
+    table = env.new_table("closedch")
+    r = invoke(command, "--pg", env.pg, "--ch", CLOSED_CH, "--target", env.ch, "--table", table,
+               "--state", tmp_path / "state", "--packages", "model_version_events")
+    assert_one_line_exit_2(r.exit_code, r.stderr, "--ch")
+    assert "Connection refused" in r.stderr
+    assert not (tmp_path / "state").exists()
+    assert not Target(ClickHouse(env.ch), table).exists()
