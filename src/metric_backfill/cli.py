@@ -188,13 +188,17 @@ def plan(
     debug: Debug = False,
 ) -> None:
     """Key ranges, batch counts and estimated rows per package; writes nothing."""
+    from .clickhouse import is_chdb
     from .engine import Runner
     from .report import plan_table
 
     opts = _options(pg=pg, ch=ch, target=target, table=table, cutoff=cutoff, since=since,
                     packages=packages, exclude_metrics=exclude_metrics, batch_size=batch_size,
                     concurrency=concurrency, state=state, exclude_versions=exclude_versions)
-    p = Runner(opts).make_plan()
+    runner = Runner(opts)
+    # a chdb target is a local path: opening it would create it, and plan writes nothing
+    runner.check_connections(target=not is_chdb(opts.target))
+    p = runner.make_plan()
     if as_json:
         typer.echo(json.dumps({name: {"key": pp.key, "rows": pp.rows, "batches": len(pp.batches)}
                                for name, pp in p.packages.items()}, indent=1))
@@ -263,6 +267,7 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
             packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool,
             exclude_versions: list[int]) -> bool:
     from .clickhouse import ClickHouse
+    from .preflight import check_connections
     from .report import top_entities, verify_table
     from .sources import ClickHouseSource, PostgresSource, load_lookups, source_for
     from .target import Target
@@ -273,6 +278,7 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
     ch_src = ClickHouseSource(ClickHouse(ch or target)) if any(p.source == "clickhouse" for p in pkgs) else None
     sources = {p.name: source_for(p, pg_src, ch_src) for p in pkgs}
     tgt = Target(ClickHouse(target), table)
+    check_connections(pg_src, {"--target": tgt.ch, **({"--ch": ch_src.ch} if ch_src and ch else {})})
     if not tgt.exists():
         raise UserError(f"target table {table} does not exist")
     metrics = [m for m in dict.fromkeys(m for p in pkgs for m in p.metric_names) if m not in exclude]

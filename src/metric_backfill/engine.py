@@ -25,7 +25,7 @@ from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
-from .preflight import check_sources, legacy_image_events
+from .preflight import check_connections, check_sources, legacy_image_events
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
@@ -230,12 +230,19 @@ class Runner:
         return Plan(new_plan_id(), fingerprint(opts), opts, plans,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
+    def check_connections(self, target: bool = True) -> None:
+        """The sources, and the target unless told otherwise, answer and accept the credentials."""
+        chs = {"--ch" if self.opts.ch else "--target": self.ch.ch} if self.ch else {}
+        if target and self.target is not None:
+            chs = {"--target": self.target.ch, **chs}
+        check_connections(self.pg, chs)
+
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         notices: list[str] = []
+        self.check_connections()
         if self.pg:
-            self.pg.ping()
             check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)

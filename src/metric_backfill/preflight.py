@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from .clickhouse import ClickHouse
 from .defaults import LEGACY_IMAGE_METRICS
 from .errors import UserError
 from .events import Window
 from .package import Package
 from .sources import ClickHouseSource, PostgresSource
 from .target import Target
+
+
+def check_connections(pg: PostgresSource | None, clickhouses: dict[str, ClickHouse]) -> None:
+    """Every server the command talks to answers and accepts its credentials (``clickhouses``
+    by flag). A wrong password or a closed port is then one line and exit 2 within seconds,
+    where the first query would have retried an error that cannot pass for minutes."""
+    if pg is not None:
+        pg.ping()
+    pinged: set[str] = set()
+    for flag, ch in clickhouses.items():
+        if ch.dsn not in pinged:  # --ch defaults to the target: one check is enough
+            pinged.add(ch.dsn)
+            ch.ping(flag)
 
 
 def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSource) -> None:
