@@ -113,3 +113,58 @@ def test_closed_clickhouse_source_port_is_one_line_exit_2_before_any_write(env, 
     assert "Connection refused" in r.stderr
     assert not (tmp_path / "state").exists()
     assert not Target(ClickHouse(env.ch), table).exists()
+
+
+# a space, @, :, /, a percent-encoded space, quotes, and all of them at once
+PASSWORDS = ["my Secret9", "p@ss9", "co:lon9", "sl/ash9", "pct%20pw9", "q'uo\"te9", "a b@c:d/e%20f'g\"9"]
+
+
+def _secrets(pw: str) -> set[str]:
+    from urllib.parse import unquote
+
+    return {pw, unquote(pw)}
+
+
+@pytest.mark.parametrize("pw", PASSWORDS)
+@pytest.mark.parametrize("flag", ["--pg", "--target", "--ch"])
+def test_no_password_is_printed_whatever_its_characters(env, tmp_path, flag, pw):
+    table = env.new_table("pw")
+    args = {"--pg": env.pg, "--target": env.ch, "--packages": "buzz_tip"}
+    if flag == "--pg":
+        args["--pg"] = f"postgresql://backfill:{pw}@127.0.0.1:1/civitai"
+    else:
+        args[flag] = f"http://default:{pw}@127.0.0.1:1/default"
+        args["--packages"] = "buzz_tip,model_version_events"
+    for command in ("run", "verify"):
+        r = invoke(command, *[x for kv in args.items() for x in kv], "--table", table,
+                   "--state", tmp_path / "state")
+        assert r.exit_code == 2, r.output
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        for secret in _secrets(pw):
+            assert secret not in r.output, (command, r.output)
+
+
+@pytest.mark.parametrize("pw", PASSWORDS)
+def test_redact_hides_every_password_it_was_given(pw):
+    from metric_backfill.dsn import register_passwords
+
+    from metric_backfill.errors import redact
+
+    register_passwords(f"postgresql://reader:{pw}@db:5432/civitai", None)
+    from urllib.parse import unquote
+
+    text = f"could not connect with {pw!r}; the server saw '{unquote(pw)}' (password={pw})"
+    out = redact(text)
+    for secret in _secrets(pw):
+        assert secret not in out, out
+
+
+@pytest.mark.parametrize("pw", PASSWORDS)
+def test_the_saved_plan_never_holds_the_target_password(pw):
+    import json
+
+    from metric_backfill.engine import RunOptions
+
+    saved = json.dumps(RunOptions(target=f"https://default:{pw}@ch:8443/default").fingerprint_options([]))
+    for secret in _secrets(pw):
+        assert secret not in saved, saved
