@@ -23,6 +23,7 @@ from .defaults import (
     DEFAULT_TABLE,
     default_params,
 )
+from .dsn import register_passwords
 from .errors import RunFailed, UserError, redact
 from .events import Window
 
@@ -118,6 +119,7 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
+        register_passwords(kwargs.get("pg"), kwargs.get("ch"), kwargs.get("target"))
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):

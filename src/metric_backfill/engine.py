@@ -20,6 +20,7 @@ from pathlib import Path
 from . import registry
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
+from .dsn import without_password
 from .errors import RunFailed, UserError, redact
 from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
@@ -69,7 +70,7 @@ class RunOptions:
     def fingerprint_options(self, packages: list[Package]) -> dict:
         """Every option that changes what lands in the target."""
         return {
-            "target": redact(self.target),
+            "target": without_password(self.target),
             "table": self.table,
             "cutoff": self.window.cutoff.isoformat(timespec="milliseconds"),
             "since": self.window.since.isoformat(timespec="milliseconds") if self.window.since else None,
