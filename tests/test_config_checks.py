@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 import pytest
@@ -120,8 +121,6 @@ PASSWORDS = ["my Secret9", "p@ss9", "co:lon9", "sl/ash9", "pct%20pw9", "q'uo\"te
 
 
 def _secrets(pw: str) -> set[str]:
-    from urllib.parse import unquote
-
     return {pw, unquote(pw)}
 
 
@@ -147,12 +146,9 @@ def test_no_password_is_printed_whatever_its_characters(env, tmp_path, flag, pw)
 @pytest.mark.parametrize("pw", PASSWORDS)
 def test_redact_hides_every_password_it_was_given(pw):
     from metric_backfill.dsn import register_passwords
-
     from metric_backfill.errors import redact
 
     register_passwords(f"postgresql://reader:{pw}@db:5432/civitai", None)
-    from urllib.parse import unquote
-
     text = f"could not connect with {pw!r}; the server saw '{unquote(pw)}' (password={pw})"
     out = redact(text)
     for secret in _secrets(pw):
@@ -168,3 +164,19 @@ def test_the_saved_plan_never_holds_the_target_password(pw):
     saved = json.dumps(RunOptions(target=f"https://default:{pw}@ch:8443/default").fingerprint_options([]))
     for secret in _secrets(pw):
         assert secret not in saved, saved
+
+
+@pytest.mark.parametrize("pw", ["my Secret9", "p@ss9", "sl/ash9", "a b@c:d/e%20f'g\"9"])
+@pytest.mark.parametrize("flag", ["--pg", "--target", "--ch"])
+def test_a_password_the_url_parsers_would_cut_is_refused_without_any_part_of_it(env, tmp_path, flag, pw):
+    """Postgres and ClickHouse clients cut a raw space, @ or / out of a URL password and print
+    the pieces (`failed to resolve host 'ss9@127.0.0.1'`): refused up front instead."""
+    args = {"--pg": env.pg, "--target": env.ch, "--packages": "buzz_tip,model_version_events"}
+    args[flag] = (f"postgresql://backfill:{pw}@127.0.0.1:1/civitai" if flag == "--pg"
+                  else f"http://default:{pw}@127.0.0.1:1/default")
+    r = invoke("run", *[x for kv in args.items() for x in kv], "--table", env.new_table("pw"),
+               "--state", tmp_path / "state")
+    line = assert_one_line_exit_2(r.exit_code, r.stderr, "percent-encode")
+    assert line.startswith(f"error: {flag}"), line
+    for secret in _secrets(pw):
+        assert secret not in r.output
