@@ -23,7 +23,7 @@ from .defaults import (
     DEFAULT_TABLE,
     default_params,
 )
-from .dsn import register_passwords
+from .dsn import check_userinfo, register_passwords
 from .errors import RunFailed, UserError, redact
 from .events import Window
 
@@ -119,8 +119,12 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
-        register_passwords(kwargs.get("pg"), kwargs.get("ch"), kwargs.get("target"))
+        dsns = {flag: kwargs.get(flag) for flag in ("pg", "ch", "target")}
+        register_passwords(*dsns.values())
         try:
+            for flag, dsn in dsns.items():
+                if dsn:
+                    check_userinfo(dsn, f"--{flag}")
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise

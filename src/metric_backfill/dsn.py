@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus
 
-from .errors import redact, register_secret
+from .errors import UserError, redact, register_secret
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)", re.DOTALL)
 _KV_PASSWORD = re.compile(r"(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 _PASSWORD_KEYS = {"password", "passwd", "pwd"}
+_SERVER_SCHEMES = {"postgresql", "postgres", "http", "https", "clickhouse", "clickhouses"}
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,17 @@ def without_password(dsn: str) -> str:
     if url is not None and url.password:
         dsn = f"{url.scheme}://{url.user}:***@{url.rest}"
     return redact(dsn, passwords(dsn))
+
+
+def check_userinfo(dsn: str, flag: str) -> None:
+    """A server URL whose user or password holds a raw space, @, / ? or # is cut apart
+    differently by each client, which then prints the pieces as host or port names: refuse
+    it up front, naming no part of it."""
+    url = parse_url(dsn)
+    if url is None or url.scheme.lower() not in _SERVER_SCHEMES:
+        return
+    if any(c.isspace() or c in "@/?#" for c in url.user + (url.password or "")):
+        raise UserError(
+            f"{flag}: percent-encode the user name and password in the URL "
+            "(space %20, @ %40, / %2F, ? %3F, # %23)"
+        )
