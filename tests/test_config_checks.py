@@ -180,3 +180,45 @@ def test_a_password_the_url_parsers_would_cut_is_refused_without_any_part_of_it(
     assert line.startswith(f"error: {flag}"), line
     for secret in _secrets(pw):
         assert secret not in r.output
+
+
+BAD_TABLES = ["x' OR '1'='1", "1abc", "a.b.c", "a-b", "t`x", "db.", ".t", "e;DROP TABLE t", ""]
+
+
+def _catalog(ch: ClickHouse) -> set[tuple]:
+    return set(ch.query_rows("SELECT database, name FROM system.tables")) | set(
+        ch.query_rows("SELECT name, '' FROM system.databases"))
+
+
+@pytest.mark.parametrize("table", BAD_TABLES)
+@pytest.mark.parametrize("command", ["run", "plan", "verify"])
+def test_table_must_be_an_identifier(env, tmp_path, command, table):
+    ch = ClickHouse(env.ch)
+    before = _catalog(ch)
+    r = invoke(command, "--pg", env.pg, "--target", env.ch, "--table", table,
+               "--state", tmp_path / "state", "--packages", "buzz_tip")
+    assert_one_line_exit_2(r.exit_code, r.stderr, "--table")
+    assert _catalog(ch) == before
+    assert not (tmp_path / "state").exists()
+
+
+def test_a_table_in_another_database_is_created_and_verified(env, tmp_path):
+    table = f"mb_other.{env.new_table('db')}"
+    common = ["--pg", env.pg, "--target", env.ch, "--table", table, "--packages", "buzz_tip"]
+    r = invoke("run", *common, "--state", tmp_path / "state", "--no-progress")
+    assert r.exit_code == 0, r.output
+    r = invoke("verify", *common)
+    assert r.exit_code == 0, r.output
+    assert Target(ClickHouse(env.ch), table).exists()
+
+
+TEXTS = ["x' OR '1'='1", "back\\slash", "\\'", "tab\there", "`tick`", "ünï", "a.b"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_literals_and_identifiers_are_escaped(env, text):
+    from metric_backfill.clickhouse import quote_ident, string_literal
+
+    got = ClickHouse(env.ch).query_arrow(f"SELECT {string_literal(text)} AS {quote_ident(text)}")
+    assert got.column_names == [text]
+    assert got.column(0).to_pylist() == [text]
