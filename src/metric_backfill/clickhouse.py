@@ -25,6 +25,16 @@ _CHDB_CLIENTS: dict[str, Any] = {}
 _CHDB_LOCK = threading.RLock()
 
 
+def string_literal(text: str) -> str:
+    """Any text as a ClickHouse string literal (backslash and quote escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """One ClickHouse identifier (a database, a table, a column) in backquotes, escaped."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
 def is_chdb(dsn: str) -> bool:
     return dsn.startswith("chdb:")
 

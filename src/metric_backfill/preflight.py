@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .clickhouse import ClickHouse
+from .clickhouse import ClickHouse, string_literal
 from .defaults import LEGACY_IMAGE_METRICS
 from .errors import UserError
 from .events import Window
@@ -39,8 +39,8 @@ def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSourc
         where = "Postgres"
     else:
         conds = " OR ".join(
-            f"(database = '{t.split('.')[0]}' AND table = '{t.split('.')[1]}')" if "." in t
-            else f"(database = currentDatabase() AND table = '{t}')"
+            f"(database = {string_literal(t.split('.')[0])} AND table = {string_literal(t.split('.')[1])})"
+            if "." in t else f"(database = currentDatabase() AND table = {string_literal(t)})"
             for t in tables
         )
         sql = (

@@ -1,12 +1,17 @@
-"""The destination event table: create it if missing, check it if present, never alter it."""
+"""The destination event table: create it if missing, check it if present, never alter it.
+
+Its name comes from the command line, so it is checked to be an identifier (optionally
+``db.table``) before any SQL is built, and still quoted and escaped wherever it is used.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .clickhouse import ClickHouse
+from .clickhouse import ClickHouse, quote_ident, string_literal
 from .errors import UserError
 from .events import Window
 from .sources import ms_text
@@ -22,15 +27,28 @@ REQUIRED_COLUMNS = {
 
 DEDUP_WINDOW = 100_000
 
+_TABLE_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_table_name(name: str) -> None:
+    if not _TABLE_NAME.fullmatch(name):
+        raise UserError(
+            f"--table: {name!r} is not a table name (letters, digits and _, not starting with "
+            "a digit; optionally db.table)"
+        )
+
 
 def _quote(name: str) -> str:
-    return ".".join(f"`{p}`" for p in name.split("."))
+    return ".".join(quote_ident(p) for p in name.split("."))
 
 
 @dataclass
 class Target:
     ch: ClickHouse
     table: str
+
+    def __post_init__(self) -> None:
+        check_table_name(self.table)
 
     @property
     def quoted(self) -> str:
@@ -39,8 +57,8 @@ class Target:
     def _db_and_table(self) -> tuple[str, str]:
         if "." in self.table:
             db, tbl = self.table.split(".", 1)
-            return f"'{db}'", f"'{tbl}'"
-        return "currentDatabase()", f"'{self.table}'"
+            return string_literal(db), string_literal(tbl)
+        return "currentDatabase()", string_literal(self.table)
 
     def columns(self) -> dict[str, str]:
         db, tbl = self._db_and_table()
@@ -57,7 +75,7 @@ class Target:
         cols = self.columns()
         if not cols:
             if "." in self.table:
-                self.ch.command(f"CREATE DATABASE IF NOT EXISTS `{self.table.split('.')[0]}`")
+                self.ch.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.table.split('.')[0])}")
             self.ch.command(
                 f"""CREATE TABLE IF NOT EXISTS {self.quoted} (
                     entityType LowCardinality(String),
@@ -105,7 +123,7 @@ class Target:
                 "max_partitions_per_insert_block": 0}
 
     def insert(self, events: pa.Table, token: str) -> None:
-        self.ch.insert_arrow(self.table, events, settings=self.insert_settings(token))
+        self.ch.insert_arrow(self.quoted, events, settings=self.insert_settings(token))
 
     def _window_sql(self, window: Window) -> str:
         cond = f"createdAt < toDateTime64('{ms_text(window.cutoff)}', 3, 'UTC')"
