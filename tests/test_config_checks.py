@@ -222,3 +222,38 @@ def test_literals_and_identifiers_are_escaped(env, text):
     got = ClickHouse(env.ch).query_arrow(f"SELECT {string_literal(text)} AS {quote_ident(text)}")
     assert got.column_names == [text]
     assert got.column(0).to_pylist() == [text]
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_a_state_that_cannot_be_a_directory_is_refused_before_anything_is_written(env, tmp_path, where):
+    (tmp_path / "file").write_text("not a directory")
+    state = tmp_path / "file" if where == "a file" else tmp_path / "file" / "state"
+    table = env.new_table("state")
+    r = invoke("run", "--pg", env.pg, "--target", env.ch, "--table", table, "--state", state,
+               "--packages", "buzz_tip", "--no-progress")
+    assert_one_line_exit_2(r.exit_code, r.stderr, "--state")
+    assert not Target(ClickHouse(env.ch), table).exists()
+
+
+@pytest.mark.parametrize("command", ["run", "plan", "verify"])
+def test_a_key_value_postgres_dsn_is_refused_with_the_url_form(env, tmp_path, command):
+    port = env.pg.rsplit(":", 1)[1].split("/")[0]
+    dsn = f"host=127.0.0.1 port={port} dbname=civitai user=backfill password='my secret'"
+    table = env.new_table("kv")
+    r = invoke(command, "--pg", dsn, "--target", env.ch, "--table", table,
+               "--state", tmp_path / "state", "--packages", "buzz_tip")
+    line = assert_one_line_exit_2(r.exit_code, r.stderr, "postgresql://")
+    assert line.startswith("error: --pg"), line
+    assert "my secret" not in r.output
+    assert not Target(ClickHouse(env.ch), table).exists()
+
+
+@pytest.mark.parametrize("extra", [["--packages", ""], ["--packages", " , "],
+                                   ["--exclude-metrics", ""], ["--exclude-metrics", ","]])
+@pytest.mark.parametrize("command", ["plan", "verify", "run"])
+def test_an_explicitly_empty_list_is_an_error(env, tmp_path, command, extra):
+    table = env.new_table("empty")
+    r = invoke(command, "--pg", env.pg, "--target", env.ch, "--table", table,
+               "--state", tmp_path / "state", *extra)
+    assert_one_line_exit_2(r.exit_code, r.stderr, extra[0])
+    assert not Target(ClickHouse(env.ch), table).exists()
