@@ -26,7 +26,7 @@ from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
-from .preflight import check_connections, check_sources, legacy_image_events
+from .preflight import check_connections, check_sources, check_state_dir, legacy_image_events
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
@@ -242,6 +242,7 @@ class Runner:
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         notices: list[str] = []
+        check_state_dir(self.opts.state)
         self.check_connections()
         if self.pg:
             check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
