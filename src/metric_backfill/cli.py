@@ -23,7 +23,7 @@ from .defaults import (
     DEFAULT_TABLE,
     default_params,
 )
-from .dsn import check_userinfo, register_passwords
+from .dsn import check_postgres_url, check_userinfo, register_passwords
 from .errors import RunFailed, UserError, redact
 from .events import Window
 
@@ -122,6 +122,8 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
         dsns = {flag: kwargs.get(flag) for flag in ("pg", "ch", "target")}
         register_passwords(*dsns.values())
         try:
+            if dsns["pg"]:
+                check_postgres_url(dsns["pg"])
             for flag, dsn in dsns.items():
                 if dsn:
                     check_userinfo(dsn, f"--{flag}")

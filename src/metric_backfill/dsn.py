@@ -91,3 +91,14 @@ def check_userinfo(dsn: str, flag: str) -> None:
             f"{flag}: percent-encode the user name and password in the URL "
             "(space %20, @ %40, / %2F, ? %3F, # %23)"
         )
+
+
+def check_postgres_url(dsn: str) -> None:
+    """ConnectorX reads Postgres through a URL only; a key=value DSN would fail late, with an
+    unpacking error, after psycopg had accepted it."""
+    url = parse_url(dsn)
+    if url is None or url.scheme.lower() not in ("postgresql", "postgres"):
+        raise UserError(
+            "--pg: use the URL form postgresql://user:password@host:5432/dbname "
+            "(key=value DSNs are not supported)"
+        )
