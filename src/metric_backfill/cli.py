@@ -93,6 +93,15 @@ def _split(text: str | None) -> list[str] | None:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
+def _names(text: str | None, flag: str) -> list[str] | None:
+    """A comma-separated list, None when the option is absent. Given but empty is an error:
+    ``--packages "$PKGS"`` with an unset variable must not quietly mean every package."""
+    names = _split(text)
+    if text is not None and not names:
+        raise UserError(f"{flag} is an empty list; leave it out for the default")
+    return names
+
+
 def _target(target: str | None, state: Path) -> str:
     return target or f"chdb://{(state / 'chdb').resolve()}"
 
@@ -175,8 +184,8 @@ def _options(**kw: Any) -> RunOptions:
         ch=kw.pop("ch"),
         table=kw.pop("table"),
         window=_window(kw.pop("cutoff"), kw.pop("since")),
-        packages=_split(kw.pop("packages")),
-        exclude_metrics=_split(kw.pop("exclude_metrics")) or [],
+        packages=_names(kw.pop("packages"), "--packages"),
+        exclude_metrics=_names(kw.pop("exclude_metrics"), "--exclude-metrics") or [],
         params={"exclude_versions": _versions(kw.pop("exclude_versions"))},
         batch_size=kw.pop("batch_size"),
         concurrency=kw.pop("concurrency"),
@@ -265,8 +274,9 @@ def verify(
     debug: Debug = False,
 ) -> None:
     """Expected sums (independent SQL over the sources) vs. SUM(metricValue) in the target."""
-    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since), _split(packages),
-                 _split(exclude_metrics) or [], json_out, top, _versions(exclude_versions))
+    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since),
+                 _names(packages, "--packages"), _names(exclude_metrics, "--exclude-metrics") or [],
+                 json_out, top, _versions(exclude_versions))
     if not ok:
         raise typer.Exit(1)
 
@@ -349,7 +359,7 @@ def bench_batch_sizes(
         raise UserError("--pg is required (the Postgres source DSN)")
     if repeat <= 0:
         raise UserError(f"--repeat must be > 0 (got {repeat})")
-    sweep(pg, _split(packages), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
+    sweep(pg, _names(packages, "--packages"), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
           workdir, png, ch=ch, repeat=repeat, echo=typer.echo)
 
 
@@ -414,6 +424,7 @@ def demo(
     from .engine import Runner, RunOptions
     from .report import run_summary
 
+    names = _names(packages, "--packages")
     dir = dir.resolve()
     t0 = time.monotonic()
     dsn = _db_up(dir, scale, seed)
@@ -423,14 +434,14 @@ def demo(
         ClickHouse(target).command(f"DROP TABLE IF EXISTS `{DEFAULT_TABLE}`")
         shutil.rmtree(state, ignore_errors=True)
         window = Window(cutoff=DEFAULT_CUTOFF)
-        opts = RunOptions(target=target, pg=dsn, window=window, packages=_split(packages),
+        opts = RunOptions(target=target, pg=dsn, window=window, packages=names,
                           concurrency=concurrency, batch_size=batch_size, state=state,
                           params=default_params(),
                           progress=sys.stderr.isatty())
         report = Runner(opts).run()
         typer.echo(run_summary(report))
         typer.echo("")
-        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, _split(packages), [], None, False,
+        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, names, [], None, False,
                      list(DEFAULT_EXCLUDED_VERSIONS))
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:
