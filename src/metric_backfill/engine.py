@@ -187,7 +187,8 @@ class Runner:
         self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
         self.writes = not (o.dry_run or o.no_insert)
         self.target = Target(ClickHouse(o.target), o.table) if self.writes else None
-        self.policy = RetryPolicy(o.retries, o.retry_wait)
+        # through self.log as it is when a retry happens: callers may replace it after construction
+        self.policy = RetryPolicy(o.retries, o.retry_wait, log=lambda msg: self.log(msg))
         self.stop = threading.Event()
         self.pushdown: Pushdown | None = None
 
