@@ -92,6 +92,9 @@ _TRANSIENT_MARKERS = (
     "terminating connection", "server closed the connection", "the database system is",
     "could not connect", "connection closed", "unexpected eof", "error connecting",
     "administrator command", "shutting down", "starting up",
+    # SQLSTATE 40001: a replica cancelling a read that conflicts with WAL replay, and
+    # serialization failures; the same query succeeds when run again
+    "conflict with recovery", "could not serialize access",
 )
 # Errors no retry can fix: a refused login (SQLSTATE 28P01 / 28000) or a missing database,
 # role, table or column. Checked before the transient markers because ConnectorX's pool wraps
