@@ -4,7 +4,8 @@ A password is not always percent-encoded: ``postgresql://reader:my Secret9@host/
 ``…:p@ss/w:rd@host/db`` are what people type. A URL's userinfo is therefore taken up to the
 *last* ``@`` before the query, so such a password is found whole; both its written and its
 percent-decoded spelling are registered for redaction, as are ``password=`` values of a
-query string or of a key=value DSN.
+query string or of a key=value DSN. Such a URL is then refused (``check_userinfo``), since
+each client would cut it elsewhere, but no part of it is ever printed.
 """
 
 from __future__ import annotations
