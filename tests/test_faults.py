@@ -181,9 +181,10 @@ def test_postgres_restart_mid_run_is_retried(env, reference, tmp_path):
     s = SCENARIOS["postgres"]
     ref = reference("postgres")
     target, state = tmp_path / "ch", tmp_path / "state"
-    proc = subprocess.Popen(_args(env, s, target, state, "--retries", "8"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    proc = subprocess.Popen(_args(env, s, target, state, "--retries", "8", "--concurrency", "1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while _ledger_lines(state) < 3 and proc.poll() is None:
+        time.sleep(0.01)
     assert proc.poll() is None, "run finished before the restart; make it longer"
     pgserver.restart(env.root)
     _out, err = proc.communicate(timeout=600)

@@ -22,6 +22,7 @@ from .defaults import (
     DEFAULT_TABLE,
     default_params,
 )
+from .dsn import check_postgres_url, check_userinfo, register_passwords
 from .errors import RunFailed, UserError, redact
 from .events import Window
 
@@ -91,6 +92,15 @@ def _split(text: str | None) -> list[str] | None:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
+def _names(text: str | None, flag: str) -> list[str] | None:
+    """A comma-separated list, None when the option is absent. Given but empty is an error:
+    ``--packages "$PKGS"`` with an unset variable must not quietly mean every package."""
+    names = _split(text)
+    if text is not None and not names:
+        raise UserError(f"{flag} is an empty list; leave it out for the default")
+    return names
+
+
 def _target(target: str | None, state: Path) -> str:
     return target or f"chdb://{(state / 'chdb').resolve()}"
 
@@ -117,7 +127,14 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
+        dsns = {flag: kwargs.get(flag) for flag in ("pg", "ch", "target")}
+        register_passwords(*dsns.values())
         try:
+            if dsns["pg"]:
+                check_postgres_url(dsns["pg"])
+            for flag, dsn in dsns.items():
+                if dsn:
+                    check_userinfo(dsn, f"--{flag}")
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
@@ -166,8 +183,8 @@ def _options(**kw: Any) -> RunOptions:
         ch=kw.pop("ch"),
         table=kw.pop("table"),
         window=_window(kw.pop("cutoff"), kw.pop("since")),
-        packages=_split(kw.pop("packages")),
-        exclude_metrics=_split(kw.pop("exclude_metrics")) or [],
+        packages=_names(kw.pop("packages"), "--packages"),
+        exclude_metrics=_names(kw.pop("exclude_metrics"), "--exclude-metrics") or [],
         params={"exclude_versions": _versions(kw.pop("exclude_versions"))},
         batch_size=kw.pop("batch_size"),
         concurrency=kw.pop("concurrency"),
@@ -187,13 +204,17 @@ def plan(
     debug: Debug = False,
 ) -> None:
     """Key ranges, batch counts and estimated rows per package; writes nothing."""
+    from .clickhouse import is_chdb
     from .engine import Runner
     from .report import plan_table
 
     opts = _options(pg=pg, ch=ch, target=target, table=table, cutoff=cutoff, since=since,
                     packages=packages, exclude_metrics=exclude_metrics, batch_size=batch_size,
                     concurrency=concurrency, state=state, exclude_versions=exclude_versions)
-    p = Runner(opts).make_plan()
+    runner = Runner(opts)
+    # a chdb target is a local path: opening it would create it, and plan writes nothing
+    runner.check_connections(target=not is_chdb(opts.target))
+    p = runner.make_plan()
     if as_json:
         typer.echo(json.dumps({name: {"key": pp.key, "rows": pp.rows, "batches": len(pp.batches)}
                                for name, pp in p.packages.items()}, indent=1))
@@ -270,8 +291,9 @@ def verify(
     debug: Debug = False,
 ) -> None:
     """Expected sums (independent SQL over the sources) vs. SUM(metricValue) in the target."""
-    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since), _split(packages),
-                 _split(exclude_metrics) or [], json_out, top, _versions(exclude_versions))
+    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since),
+                 _names(packages, "--packages"), _names(exclude_metrics, "--exclude-metrics") or [],
+                 json_out, top, _versions(exclude_versions))
     if not ok:
         raise typer.Exit(1)
 
@@ -280,6 +302,7 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
             packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool,
             exclude_versions: list[int]) -> bool:
     from .clickhouse import ClickHouse
+    from .preflight import check_connections
     from .report import top_entities, verify_table
     from .sources import ClickHouseSource, PostgresSource, load_lookups, source_for
     from .target import Target
@@ -290,6 +313,7 @@ def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Win
     ch_src = ClickHouseSource(ClickHouse(ch or target)) if any(p.source == "clickhouse" for p in pkgs) else None
     sources = {p.name: source_for(p, pg_src, ch_src) for p in pkgs}
     tgt = Target(ClickHouse(target), table)
+    check_connections(pg_src, {"--target": tgt.ch, **({"--ch": ch_src.ch} if ch_src and ch else {})})
     if not tgt.exists():
         raise UserError(f"target table {table} does not exist")
     metrics = [m for m in dict.fromkeys(m for p in pkgs for m in p.metric_names) if m not in exclude]
@@ -352,7 +376,7 @@ def bench_batch_sizes(
         raise UserError("--pg is required (the Postgres source DSN)")
     if repeat <= 0:
         raise UserError(f"--repeat must be > 0 (got {repeat})")
-    sweep(pg, _split(packages), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
+    sweep(pg, _names(packages, "--packages"), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
           workdir, png, ch=ch, repeat=repeat, echo=typer.echo)
 
 
@@ -417,6 +441,7 @@ def demo(
     from .engine import Runner, RunOptions
     from .report import run_summary
 
+    names = _names(packages, "--packages")
     dir = dir.resolve()
     t0 = time.monotonic()
     dsn = _db_up(dir, scale, seed)
@@ -426,14 +451,14 @@ def demo(
         ClickHouse(target).command(f"DROP TABLE IF EXISTS `{DEFAULT_TABLE}`")
         shutil.rmtree(state, ignore_errors=True)
         window = Window(cutoff=DEFAULT_CUTOFF)
-        opts = RunOptions(target=target, pg=dsn, window=window, packages=_split(packages),
+        opts = RunOptions(target=target, pg=dsn, window=window, packages=names,
                           concurrency=concurrency, batch_size=batch_size, state=state,
                           params=default_params(),
                           progress=True)
         report = Runner(opts).run()
         typer.echo(run_summary(report))
         typer.echo("")
-        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, _split(packages), [], None, False,
+        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, names, [], None, False,
                      list(DEFAULT_EXCLUDED_VERSIONS))
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:

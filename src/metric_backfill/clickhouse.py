@@ -7,6 +7,7 @@ client per thread (clients are not safe to share between concurrent queries).
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,22 @@ import pyarrow as pa
 
 from .errors import UserError, redact
 
+# clickhouse-connect logs a warning before raising a transport error; printed, it would be a
+# second line beside the one-line error that already carries the cause.
+logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
+
 _CHDB_CLIENTS: dict[str, Any] = {}
 _CHDB_LOCK = threading.RLock()
+
+
+def string_literal(text: str) -> str:
+    """Any text as a ClickHouse string literal (backslash and quote escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """One ClickHouse identifier (a database, a table, a column) in backquotes, escaped."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
 def is_chdb(dsn: str) -> bool:
@@ -89,6 +104,16 @@ class ClickHouse:
         except Exception as e:
             raise classify_ch_error(e) from e
 
+    def ping(self, what: str) -> None:
+        """One trivial query, so a closed port, a wrong password or a locked chdb path is a
+        one-line error (exit 2) before anything is written, instead of retries mid-run."""
+        try:
+            self.query_rows("SELECT 1")
+        except Exception as e:
+            msg = " ".join(line.strip() for line in redact(str(e)).splitlines() if line.strip())
+            msg = msg.removeprefix("ClickHouse: ") or type(e).__name__
+            raise UserError(f"ClickHouse {what} {redact(self.dsn)}: {msg}") from e
+
     def command(self, sql: str, settings: dict | None = None) -> Any:
         return self._call("command", sql, settings=settings)
 
@@ -118,13 +143,19 @@ _TRANSIENT_MARKERS = (
 )
 
 
+# A refused login is never retried: UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD,
+# AUTHENTICATION_FAILED. Checked first: the message also carries the server's URL, which may
+# contain a transient marker.
+_AUTH_CODES = {192, 193, 194, 516}
+
+
 def classify_ch_error(e: Exception) -> Exception:
     text = redact(str(e)).strip()
     first = text.splitlines()[0] if text else type(e).__name__
     code = getattr(e, "code", None)
     low = text.lower()
+    if code in _AUTH_CODES or "authentication" in low or "code: 516" in low:
+        return UserError(f"ClickHouse: {first}")
     if (isinstance(code, int) and code in _RETRYABLE_CODES) or any(m in low for m in _TRANSIENT_MARKERS):
         return TransientClickHouseError(f"ClickHouse: {first}")
-    if "authentication" in low or "code: 516" in low:
-        return UserError(f"ClickHouse: {first}")
     return RuntimeError(f"ClickHouse: {first}")

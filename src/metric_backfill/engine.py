@@ -20,12 +20,13 @@ from pathlib import Path
 from . import registry
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
+from .dsn import without_password
 from .errors import RunFailed, UserError, redact
 from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
-from .preflight import check_sources, legacy_image_events
+from .preflight import check_connections, check_sources, check_state_dir, legacy_image_events
 from .progress import progress_for
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
@@ -73,7 +74,7 @@ class RunOptions:
     def fingerprint_options(self, packages: list[Package]) -> dict:
         """Every option that changes what lands in the target."""
         return {
-            "target": redact(self.target),
+            "target": without_password(self.target),
             "table": self.table,
             "cutoff": self.window.cutoff.isoformat(timespec="milliseconds"),
             "since": self.window.since.isoformat(timespec="milliseconds") if self.window.since else None,
@@ -217,7 +218,8 @@ class Runner:
         self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
         self.writes = not (o.dry_run or o.no_insert)
         self.target = Target(ClickHouse(o.target), o.table) if self.writes else None
-        self.policy = RetryPolicy(o.retries, o.retry_wait)
+        # through self.log as it is when a retry happens: callers may replace it after construction
+        self.policy = RetryPolicy(o.retries, o.retry_wait, log=lambda msg: self.log(msg))
         self.stop = threading.Event()
         self.pushdown: Pushdown | None = None
         self.table_info: TableInfo | None = None
@@ -264,12 +266,20 @@ class Runner:
         return Plan(new_plan_id(), fingerprint(opts), opts, plans,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
+    def check_connections(self, target: bool = True) -> None:
+        """The sources, and the target unless told otherwise, answer and accept the credentials."""
+        chs = {"--ch" if self.opts.ch else "--target": self.ch.ch} if self.ch else {}
+        if target and self.target is not None:
+            chs = {"--target": self.target.ch, **chs}
+        check_connections(self.pg, chs)
+
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         notices: list[str] = []
+        check_state_dir(self.opts.state)
+        self.check_connections()
         if self.pg:
-            self.pg.ping()
             check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from .clickhouse import ClickHouse, string_literal
 from .defaults import LEGACY_IMAGE_METRICS
 from .errors import UserError
 from .events import Window
 from .package import Package
 from .sources import ClickHouseSource, PostgresSource
 from .target import Target
+
+
+def check_state_dir(state: Path) -> None:
+    """The state directory is one, or can be made one, and is writable: checked before the
+    target is touched, so a bad ``--state`` does not leave a created table behind."""
+    existing = state.absolute()
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"--state {state}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--state {state}: {existing} is not writable")
+
+
+def check_connections(pg: PostgresSource | None, clickhouses: dict[str, ClickHouse]) -> None:
+    """Every server the command talks to answers and accepts its credentials (``clickhouses``
+    by flag). A wrong password or a closed port is then one line and exit 2 within seconds,
+    where the first query would have retried an error that cannot pass for minutes."""
+    if pg is not None:
+        pg.ping()
+    pinged: set[str] = set()
+    for flag, ch in clickhouses.items():
+        if ch.dsn not in pinged:  # --ch defaults to the target: one check is enough
+            pinged.add(ch.dsn)
+            ch.ping(flag)
 
 
 def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSource) -> None:
@@ -25,8 +54,8 @@ def check_sources(packages: list[Package], src: PostgresSource | ClickHouseSourc
         where = "Postgres"
     else:
         conds = " OR ".join(
-            f"(database = '{t.split('.')[0]}' AND table = '{t.split('.')[1]}')" if "." in t
-            else f"(database = currentDatabase() AND table = '{t}')"
+            f"(database = {string_literal(t.split('.')[0])} AND table = {string_literal(t.split('.')[1])})"
+            if "." in t else f"(database = currentDatabase() AND table = {string_literal(t)})"
             for t in tables
         )
         sql = (

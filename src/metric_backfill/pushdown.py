@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .clickhouse import quote_ident
 from .events import Window
 from .package import Package
 from .plan import Batch
@@ -39,13 +40,13 @@ class Pushdown:
         """(id, mapped) lookups as small ClickHouse tables, replaced on every run."""
         for name, frame in lookups.items():
             table = lookup_table(name)
-            self.target.ch.command(f"DROP TABLE IF EXISTS `{table}`")
+            self.target.ch.command(f"DROP TABLE IF EXISTS {quote_ident(table)}")
             self.target.ch.command(
-                f"CREATE TABLE `{table}` (id Int32, modelId Int32) ENGINE = MergeTree ORDER BY id"
+                f"CREATE TABLE {quote_ident(table)} (id Int32, modelId Int32) ENGINE = MergeTree ORDER BY id"
             )
             data = frame.select(pl.col(frame.columns[0]).cast(pl.Int32).alias("id"),
                                 pl.col(frame.columns[1]).cast(pl.Int32).alias("modelId"))
-            self.target.ch.insert_arrow(table, data.to_arrow())
+            self.target.ch.insert_arrow(quote_ident(table), data.to_arrow())
 
     def select_sql(self, pkg: Package, batch: Batch, window: Window) -> tuple[str, str]:
         """The events SELECT of one batch, and its WHERE filter."""
@@ -56,7 +57,7 @@ class Pushdown:
         versions = [int(v) for v in self.params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
         return pkg.pushdown.format(
             filter=filt,
-            model_versions=f"`{lookup_table('model_versions')}`",
+            model_versions=quote_ident(lookup_table("model_versions")),
             exclude_versions=", ".join(map(str, versions)) or "0",
         ), filt
 

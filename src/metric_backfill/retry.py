@@ -1,14 +1,20 @@
-"""Retry transient failures with exponential backoff and jitter; never retry permanent ones."""
+"""Retry transient failures with exponential backoff and jitter; never retry permanent ones.
+
+Every retry is logged in one line (which retry, the wait, the redacted cause): a source that is
+down shows up at once, not as minutes of silence before the run gives up.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 import polars as pl
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_exception_type,
@@ -24,11 +30,16 @@ TRANSIENT = (TransientSourceError, TransientClickHouseError)
 T = TypeVar("T")
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     retries: int = 5
     wait: float = 1.0
     max_wait: float = 60.0
+    log: Callable[[str], None] = field(default=_stderr, compare=False, repr=False)
 
     def call(self, fn: Callable[[], T]) -> T:
         """fn(), retried on transient errors; after the last retry a RunFailed with a hint."""
@@ -37,6 +48,7 @@ class RetryPolicy:
                 retry=retry_if_exception_type(TRANSIENT),
                 stop=stop_after_attempt(self.retries + 1),
                 wait=wait_random_exponential(multiplier=self.wait, max=self.max_wait),
+                before_sleep=self._log_retry,
             ):
                 with attempt:
                     return fn()
@@ -47,6 +59,13 @@ class RetryPolicy:
                 "intact: rerun with --resume)"
             ) from last
         raise AssertionError("unreachable")
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        cause = state.outcome.exception() if state.outcome else None
+        text = redact(str(cause)).strip()
+        first = text.splitlines()[0] if text else type(cause).__name__
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log(f"retry {state.attempt_number}/{self.retries} in {wait:.1f} s: {first}")
 
 
 @dataclass(frozen=True)

@@ -121,16 +121,24 @@ _TRANSIENT_MARKERS = (
     "terminating connection", "server closed the connection", "the database system is",
     "could not connect", "connection closed", "unexpected eof", "error connecting",
     "administrator command", "shutting down", "starting up",
+    # SQLSTATE 40001: a replica cancelling a read that conflicts with WAL replay, and
+    # serialization failures; the same query succeeds when run again
+    "conflict with recovery", "could not serialize access",
 )
+# Errors no retry can fix: a refused login (SQLSTATE 28P01 / 28000) or a missing database,
+# role, table or column. Checked before the transient markers because ConnectorX's pool wraps
+# a refused login in "timed out waiting for connection", which would otherwise be retried.
+_PERMANENT_SQLSTATES = {"28P01", "28000"}
+_PERMANENT_MARKERS = ("authentication failed", "no pg_hba.conf entry", "does not exist")
 
 
 def classify_pg_error(e: Exception) -> Exception:
     text = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     low = str(e).lower()
+    if getattr(e, "sqlstate", None) in _PERMANENT_SQLSTATES or any(m in low for m in _PERMANENT_MARKERS):
+        return UserError(f"Postgres: {text}")
     if any(m in low for m in _TRANSIENT_MARKERS):
         return TransientSourceError(f"Postgres: {text}")
-    if "password authentication failed" in low or "does not exist" in low:
-        return UserError(f"Postgres: {text}")
     return RuntimeError(f"Postgres: {text}")
 
 

@@ -1,13 +1,18 @@
-"""The destination event table: create it if missing, check it if present, never alter it."""
+"""The destination event table: create it if missing, check it if present, never alter it.
+
+Its name comes from the command line, so it is checked to be an identifier (optionally
+``db.table``) before any SQL is built, and still quoted and escaped wherever it is used.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from .clickhouse import ClickHouse
+from .clickhouse import ClickHouse, quote_ident, string_literal
 from .errors import UserError
 from .events import EVENT_ARROW_SCHEMA, Window
 from .sources import ms_text
@@ -52,9 +57,19 @@ INSERT_LAYOUT = hashlib.sha256(
 ).hexdigest()[:12]
 """A version of how a batch becomes insert blocks; part of every plan's fingerprint."""
 
+_TABLE_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_table_name(name: str) -> None:
+    if not _TABLE_NAME.fullmatch(name):
+        raise UserError(
+            f"--table: {name!r} is not a table name (letters, digits and _, not starting with "
+            "a digit; optionally db.table)"
+        )
+
 
 def _quote(name: str) -> str:
-    return ".".join(f"`{p}`" for p in name.split("."))
+    return ".".join(quote_ident(p) for p in name.split("."))
 
 
 @dataclass
@@ -63,6 +78,9 @@ class Target:
     table: str
     _known: frozenset[str] | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        check_table_name(self.table)
+
     @property
     def quoted(self) -> str:
         return _quote(self.table)
@@ -70,8 +88,8 @@ class Target:
     def _db_and_table(self) -> tuple[str, str]:
         if "." in self.table:
             db, tbl = self.table.split(".", 1)
-            return f"'{db}'", f"'{tbl}'"
-        return "currentDatabase()", f"'{self.table}'"
+            return string_literal(db), string_literal(tbl)
+        return "currentDatabase()", string_literal(self.table)
 
     def columns(self) -> dict[str, str]:
         db, tbl = self._db_and_table()
@@ -88,7 +106,7 @@ class Target:
         cols = self.columns()
         if not cols:
             if "." in self.table:
-                self.ch.command(f"CREATE DATABASE IF NOT EXISTS `{self.table.split('.')[0]}`")
+                self.ch.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.table.split('.')[0])}")
             self.ch.command(
                 f"""CREATE TABLE IF NOT EXISTS {self.quoted} (
                     entityType LowCardinality(String),
@@ -135,7 +153,7 @@ class Target:
         return self._known
 
     def insert(self, events: pa.Table, token: str) -> None:
-        self.ch.insert_arrow(self.table, events, settings=self.insert_settings(token))
+        self.ch.insert_arrow(self.quoted, events, settings=self.insert_settings(token))
 
     def _window_sql(self, window: Window) -> str:
         cond = f"createdAt < toDateTime64('{ms_text(window.cutoff)}', 3, 'UTC')"

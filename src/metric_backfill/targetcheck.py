@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .clickhouse import ClickHouse
+from .clickhouse import ClickHouse, quote_ident, string_literal
 from .errors import UserError
 
 SAFE_ENGINES = ("MergeTree", "ReplicatedMergeTree", "SharedMergeTree")
@@ -41,10 +41,10 @@ class TableInfo:
     @classmethod
     def read(cls, ch: ClickHouse, table: str) -> TableInfo:
         db, name = table.split(".", 1) if "." in table else (None, table)
-        db_sql = f"'{_escape(db)}'" if db else "currentDatabase()"
+        db_sql = string_literal(db) if db else "currentDatabase()"
         rows = ch.query_rows(
             "SELECT database, name, engine, engine_full, create_table_query FROM system.tables "
-            f"WHERE database = {db_sql} AND name = '{_escape(name)}'")
+            f"WHERE database = {db_sql} AND name = {string_literal(name)}")
         if not rows:
             raise UserError(f"target table {table} does not exist")
         listed = ", ".join(f"'{s}'" for s in DEDUP_SETTINGS)
@@ -54,7 +54,7 @@ class TableInfo:
 
     @property
     def qualified(self) -> str:
-        return f"`{self.database}`.`{self.name}`"
+        return f"{quote_ident(self.database)}.{quote_ident(self.name)}"
 
     @property
     def replicated(self) -> bool:
@@ -102,10 +102,6 @@ def dedup_window(table: TableInfo) -> DedupWindow:
     return DedupWindow("replicated_deduplication_window",
                        table.setting("replicated_deduplication_window"),
                        table.setting("replicated_deduplication_window_seconds"))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _settings_clause(engine_full: str) -> str:
