@@ -18,6 +18,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from . import registry
+from .audit import check_audit_dir, claim_audit_dir
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .errors import RunFailed, UserError, redact
@@ -305,8 +306,10 @@ class Runner:
                     return self._report(plan, ledger, {}, already_complete=True, notices=notices)
             if self.writes:
                 self.guard_existing()
+            check_audit_dir(o.parquet_dir)
             plan = self.make_plan()
             plan.save(o.state)
+        claim_audit_dir(o.parquet_dir, plan)
         ledger = Ledger.open(o.state, plan.plan_id)
         if ledger.torn_lines:
             self.log(f"note: ignored {ledger.torn_lines} torn ledger line(s)")
