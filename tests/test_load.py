@@ -56,9 +56,9 @@ def _manifest_lines(root: Path) -> list[dict]:
     return out
 
 
-def _count(target_dir: Path) -> int:
+def _count(target_dir: Path, table: str = "entityMetricEvents") -> int:
     code = ("import clickhouse_connect as c; "
-            f"print(c.get_client(dsn='chdb://{target_dir}').query('SELECT count() FROM entityMetricEvents').result_rows[0][0])")
+            f"print(c.get_client(dsn='chdb://{target_dir}').query('SELECT count() FROM `{table}`').result_rows[0][0])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return int(r.stdout.strip())
@@ -199,3 +199,19 @@ def test_load_after_a_sigkilled_audit_run_refuses_then_partial_then_resume(env, 
     reference = Runner(RunOptions(target=env.ch, pg=env.pg, packages=SLOW_PKGS.split(","),
                                   state=tmp_path / "ref", dry_run=True, progress=False)).run()
     assert _count(target) == sum(s.events for s in reference.stats.values())
+
+
+def test_the_load_ledger_belongs_to_its_target_and_table(env, audit, tmp_path):
+    everything = (audit["report"].batches_total, audit["events"])
+    state = tmp_path / ".metric-backfill" / "load"  # where the CLI's default --state keeps it
+    first, second = env.new_table("first"), env.new_table("second")
+    assert load(audit["root"], env.ch, first, state) == everything
+    assert load(audit["root"], env.ch, second, state) == everything, "another table, another load"
+    assert load(audit["root"], env.ch, second, state) == (0, 0)
+
+    for name in ("one", "two"):  # two targets, both with the default --state of this directory
+        target = tmp_path / f"ch-{name}"
+        r = subprocess.run([*CLI, "load", "--parquet-dir", str(audit["root"]), "--target",
+                            f"chdb://{target}"], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert _count(target) == audit["events"], (name, r.stderr)
