@@ -6,7 +6,8 @@ batch missing, a file nobody recorded, an entry of another plan) is refused unle
 ``--partial`` is given, and a file that contradicts its manifest line always is; all of this
 is checked before the target is touched. Each file is one insert carrying its original
 token, ledgered after the acknowledgement, so a crash and a ``--resume`` neither lose nor
-duplicate a file.
+duplicate a file. The ledger is keyed by the plan and the destination (target and table), so
+the same files loaded elsewhere are loaded again, not taken as done.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 
 from .audit import AuditFile, AuditSet, read_audit
 from .clickhouse import ClickHouse
-from .errors import UserError
+from .errors import UserError, redact
 from .events import EVENT_ARROW_SCHEMA, Window
 from .ledger import Ledger
 from .retry import RetryPolicy
@@ -35,7 +36,7 @@ def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = Fa
     policy = policy or RetryPolicy()
     audit = _whole_enough(read_audit(root), partial)
     files = audit.files
-    ledger = Ledger.open(state, load_id(audit.plan_id))
+    ledger = Ledger.open(state, load_id(audit.plan_id, target_dsn, table))
     target = Target(ClickHouse(target_dsn), table)
     if ledger.done and not resume:
         pending = [f for f in files if f.batch not in ledger.done]
@@ -99,7 +100,9 @@ def _guard_existing(target: Target, files: list[AuditFile]) -> None:
         )
 
 
-def load_id(plan_id: str) -> str:
-    """One load per audited plan: a --partial load and the full one after the run finished
-    share a ledger, so the second continues the first."""
-    return "load-" + hashlib.sha256(plan_id.encode()).hexdigest()[:16]
+def load_id(plan_id: str, target_dsn: str, table: str) -> str:
+    """One load per audited plan *and* destination (DSN without its password, table): the same
+    files into another target or table is another load. A --partial load and the full one
+    after the run finished share a ledger, so the second continues the first."""
+    key = "\n".join([plan_id, redact(target_dsn), table])
+    return "load-" + hashlib.sha256(key.encode()).hexdigest()[:16]
