@@ -37,6 +37,7 @@ from .sources import (
     load_lookups,
     source_for,
 )
+from .statelock import state_lock
 from .target import Target
 
 
@@ -278,7 +279,8 @@ class Runner:
         it cleanly: before the first batch nothing is written; later, in-flight batches finish."""
         old_handlers = _install_stop_handlers(self.stop, self.log)
         try:
-            return self._run()
+            with state_lock(self.opts.state):
+                return self._run()
         finally:
             _restore_handlers(old_handlers)
 

@@ -26,14 +26,24 @@ from .errors import UserError, redact
 from .events import EVENT_ARROW_SCHEMA, Window
 from .ledger import Ledger
 from .retry import RetryPolicy
+from .statelock import state_lock
 from .target import Target
 
 
 def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = False,
          allow_existing: bool = False, policy: RetryPolicy | None = None,
          partial: bool = False) -> tuple[int, int]:
-    """Insert every audited file once; returns (files inserted now, events inserted now)."""
-    policy = policy or RetryPolicy()
+    """Insert every audited file once; returns (files inserted now, events inserted now).
+
+    ``state`` (the load's ledger directory) is held for the whole load; every check runs
+    before the target is touched."""
+    with state_lock(state):
+        return _load(root, target_dsn, table, state, resume, allow_existing,
+                     policy or RetryPolicy(), partial)
+
+
+def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
+          allow_existing: bool, policy: RetryPolicy, partial: bool) -> tuple[int, int]:
     audit = _whole_enough(read_audit(root), partial)
     files = audit.files
     ledger = Ledger.open(state, load_id(audit.plan_id, target_dsn, table))
