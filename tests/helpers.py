@@ -66,3 +66,16 @@ def backfill_and_verify(env: Env, packages: list[str], tmp_path: Path, since: da
     result = verify(pkgs, sources, Target(ClickHouse(env.ch), table), window,
                     list(dict.fromkeys(metrics)), load_lookups(pkgs, pg), o.params)
     return report, result
+
+
+def chdb_count(target_dir: Path, table: str = "entityMetricEvents") -> int:
+    """Rows in a chdb target other than the session's, read from a child process (chdb allows
+    one data path per process)."""
+    import subprocess
+    import sys
+
+    code = ("import clickhouse_connect as c; "
+            f"print(c.get_client(dsn='chdb://{target_dir}').query('SELECT count() FROM `{table}`').result_rows[0][0])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout.strip())

@@ -335,6 +335,7 @@ def load(
     target: TargetOpt = None, table: Table = DEFAULT_TABLE, state: State = Path(DEFAULT_STATE),
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted load.")] = False,
     allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Load even if the target already has these metrics.")] = False,
+    partial: Annotated[bool, typer.Option("--partial", help="Load the complete batches of an unfinished or inconsistent audit; say how many are missing.")] = False,
     retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per file for transient errors.")] = 5,
     debug: Debug = False,
 ) -> None:
@@ -345,7 +346,7 @@ def load(
     if retries < 0:
         raise UserError(f"--retries must be >= 0 (got {retries})")
     do_load(parquet_dir, _target(target, state), table, state / "load", resume, allow_existing,
-            RetryPolicy(retries))
+            RetryPolicy(retries), partial=partial)
 
 
 def _ints(text: str, flag: str) -> list[int]:

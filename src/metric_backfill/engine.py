@@ -18,6 +18,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from . import registry
+from .audit import check_audit_dir, claim_audit_dir
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .dsn import without_password
@@ -38,6 +39,7 @@ from .sources import (
     load_lookups,
     source_for,
 )
+from .statelock import state_lock
 from .target import INSERT_LAYOUT, Target
 from .targetcheck import TableInfo, check_engine, dedup_window
 
@@ -350,7 +352,8 @@ class Runner:
         it cleanly: before the first batch nothing is written; later, in-flight batches finish."""
         old_handlers = _install_stop_handlers(self.stop, self.log)
         try:
-            return self._run()
+            with state_lock(self.opts.state):
+                return self._run()
         finally:
             _restore_handlers(old_handlers)
 
@@ -377,8 +380,10 @@ class Runner:
                     return self.report
             if self.writes:
                 self.guard_existing()
+            check_audit_dir(o.parquet_dir)
             plan = self.make_plan()
             plan.save(o.state)
+        claim_audit_dir(o.parquet_dir, plan)
         ledger = Ledger.open(o.state, plan.plan_id)
         if o.resume:
             self._check_resume_window(plan, ledger)

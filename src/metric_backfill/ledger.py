@@ -51,18 +51,23 @@ class Ledger:
 
     def record(self, batch_id: str, **facts: object) -> None:
         entry = {"plan": self.plan_id, "batch": batch_id, **facts, "at": round(time.time(), 3)}
-        line = (json.dumps({**entry, "crc": _crc(entry)}, separators=(",", ":")) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if self.torn_lines or _ends_without_newline(self.path):
-                os.write(fd, b"\n")  # seal a torn tail so this line stays readable
-                self.torn_lines = 0
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_line(self.path, (json.dumps({**entry, "crc": _crc(entry)}, separators=(",", ":")) + "\n").encode())
+        self.torn_lines = 0
         self.done[batch_id] = entry
         self.last_write = entry["at"]
+
+
+def append_line(path: Path, line: bytes) -> None:
+    """Append one line and fsync it. A torn tail (a crash mid-append) is sealed with a newline
+    first, so the new line stays readable on its own and only the torn one is lost."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        if _ends_without_newline(path):
+            os.write(fd, b"\n")
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _ends_without_newline(path: Path) -> bool:

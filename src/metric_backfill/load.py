@@ -1,101 +1,62 @@
 """load: insert exactly the audited Parquet files of a ``run --parquet-dir``, exactly once.
 
-The manifest names every file with its row count, sha256 and the batch's deduplication token;
-a file that does not match its manifest line stops the load before anything is written. Each
-file is one insert carrying its original token, ledgered after the acknowledgement, so a
-crash and a ``--resume`` neither lose nor duplicate a file.
+The directory's ``audit.json`` names the plan and every batch; the manifest names every file
+with its row count, sha256 and the batch's deduplication token. A set that is not whole (a
+batch missing, a file nobody recorded, an entry of another plan) is refused unless
+``--partial`` is given, and a file that contradicts its manifest line always is; all of this
+is checked before the target is touched. Each file is one insert carrying its original
+token, ledgered after the acknowledgement, so a crash and a ``--resume`` neither lose nor
+duplicate a file. The ledger is keyed by the plan and the destination (target and table), so
+the same files loaded elsewhere are loaded again, not taken as done.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from .audit import AuditFile, AuditSet, read_audit
 from .clickhouse import ClickHouse
-from .errors import UserError
+from .errors import UserError, redact
 from .events import EVENT_ARROW_SCHEMA, Window
 from .ledger import Ledger
 from .retry import RetryPolicy
+from .statelock import state_lock
 from .target import Target
 
 
-@dataclass(frozen=True)
-class AuditFile:
-    batch: str
-    path: Path
-    rows: int
-    sha256: str
-    token: str
-
-
-def read_manifest(root: Path) -> list[AuditFile]:
-    """The last manifest line per batch (a retried batch rewrote its file), checked on disk."""
-    manifest = root / "manifest.jsonl"
-    if not manifest.exists():
-        raise UserError(f"{manifest} not found: not a --parquet-dir of a run")
-    entries: dict[str, dict] = {}
-    for n, line in enumerate(manifest.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            e = json.loads(line)
-            entries[e["batch"]] = e
-        except (ValueError, KeyError):
-            if n == len(manifest.read_text().splitlines()):
-                continue  # torn last line: its file was renamed into place but not recorded
-            raise UserError(f"{manifest}:{n} is not a manifest line") from None
-    files = []
-    for e in entries.values():
-        path = root / e["file"]
-        if not path.exists():
-            raise UserError(f"{path} is listed in the manifest but missing")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != e["sha256"]:
-            raise UserError(f"{path} does not match its manifest checksum (modified or corrupt)")
-        files.append(AuditFile(e["batch"], path, int(e["rows"]), e["sha256"], e["token"]))
-    return files
-
-
-def load_id(files: list[AuditFile]) -> str:
-    h = hashlib.sha256("\n".join(sorted(f"{f.batch}:{f.sha256}" for f in files)).encode())
-    return "load-" + h.hexdigest()[:16]
-
-
 def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = False,
-         allow_existing: bool = False, policy: RetryPolicy | None = None) -> tuple[int, int]:
-    """Insert every audited file once; returns (files inserted now, events inserted now)."""
-    policy = policy or RetryPolicy()
-    files = read_manifest(root)
+         allow_existing: bool = False, policy: RetryPolicy | None = None,
+         partial: bool = False) -> tuple[int, int]:
+    """Insert every audited file once; returns (files inserted now, events inserted now).
+
+    ``state`` (the load's ledger directory) is held for the whole load; every check runs
+    before the target is touched."""
+    with state_lock(state):
+        return _load(root, target_dsn, table, state, resume, allow_existing,
+                     policy or RetryPolicy(), partial)
+
+
+def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
+          allow_existing: bool, policy: RetryPolicy, partial: bool) -> tuple[int, int]:
+    audit = _whole_enough(read_audit(root), partial)
+    files = audit.files
+    ledger = Ledger.open(state, load_id(audit.plan_id, target_dsn, table))
     target = Target(ClickHouse(target_dsn), table)
-    target.ensure()
-    ledger = Ledger.open(state, load_id(files))
-    if not ledger.done and not allow_existing and files:
-        scan = pl.scan_parquet([f.path for f in files])
-        info = scan.select(
-            (pl.col("entityType") + "." + pl.col("metricType")).unique().implode().alias("m"),
-            pl.col("createdAt").min().alias("lo"), pl.col("createdAt").max().alias("hi"),
-        ).collect()
-        metrics, lo, hi = info.row(0)
-        if lo is not None:
-            window = Window(cutoff=hi + timedelta(milliseconds=1), since=lo)
-            existing = {k: v for k, v in target.count_existing(list(metrics), window).items() if v}
-            if existing:
-                raise UserError(
-                    f"target {table} already holds {sum(existing.values())} events of these "
-                    "metrics in the files' time range; use --resume to continue a load, or "
-                    "--allow-existing"
-                )
-    elif ledger.done and not resume:
+    if ledger.done and not resume:
         pending = [f for f in files if f.batch not in ledger.done]
         if pending:
-            raise UserError("this load was interrupted: continue it with --resume")
+            raise UserError(f"this load is unfinished ({len(files) - len(pending)} of "
+                            f"{len(files)} files loaded): continue it with --resume")
+    elif not ledger.done and not allow_existing and files and target.exists():
+        target.ensure()  # an existing table is checked (never altered) before it is counted
+        _guard_existing(target, files)
+    target.ensure()
     inserted = events = 0
     for f in files:
         if f.batch in ledger.done:
@@ -111,3 +72,47 @@ def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = Fa
     print(f"loaded {inserted} file(s), {events:,} events; {len(files) - inserted} already loaded",
           file=sys.stderr)
     return inserted, events
+
+
+def _whole_enough(audit: AuditSet, partial: bool) -> AuditSet:
+    """The set, if it is whole or ``--partial`` accepts what is complete of it."""
+    if audit.complete:
+        return audit
+    if not partial:
+        raise UserError(
+            f"{audit.root} is not a complete audit of plan {audit.plan_id}: {audit.problems()}; "
+            f"finish it with run --resume --parquet-dir {audit.root}, or load what is complete "
+            "with --partial"
+        )
+    print(f"note: --partial: loading {len(audit.files)} of {len(audit.batches)} batches; "
+          f"{audit.problems()}", file=sys.stderr)
+    return audit
+
+
+def _guard_existing(target: Target, files: list[AuditFile]) -> None:
+    """A first load into a target that already holds these metrics in the files' time range is
+    a double backfill unless said otherwise."""
+    scan = pl.scan_parquet([f.path for f in files])
+    info = scan.select(
+        (pl.col("entityType") + "." + pl.col("metricType")).unique().implode().alias("m"),
+        pl.col("createdAt").min().alias("lo"), pl.col("createdAt").max().alias("hi"),
+    ).collect()
+    metrics, lo, hi = info.row(0)
+    if lo is None:
+        return
+    window = Window(cutoff=hi + timedelta(milliseconds=1), since=lo)
+    existing = {k: v for k, v in target.count_existing(list(metrics), window).items() if v}
+    if existing:
+        raise UserError(
+            f"target {target.table} already holds {sum(existing.values())} events of these "
+            "metrics in the files' time range; use --resume to continue a load, or "
+            "--allow-existing"
+        )
+
+
+def load_id(plan_id: str, target_dsn: str, table: str) -> str:
+    """One load per audited plan *and* destination (DSN without its password, table): the same
+    files into another target or table is another load. A --partial load and the full one
+    after the run finished share a ledger, so the second continues the first."""
+    key = "\n".join([plan_id, redact(target_dsn), table])
+    return "load-" + hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -13,6 +13,8 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .audit import MANIFEST_FILE
+from .ledger import append_line
 from .target import Target
 
 
@@ -62,7 +64,5 @@ class ParquetSink:
         os.replace(tmp, path)
         entry = {"batch": batch_id, "file": str(path.relative_to(self.root)),
                  "rows": events.num_rows, "sha256": digest, "token": token}
-        with self._lock, open(self.root / "manifest.jsonl", "a") as m:
-            m.write(json.dumps(entry) + "\n")
-            m.flush()
-            os.fsync(m.fileno())
+        with self._lock:
+            append_line(self.root / MANIFEST_FILE, (json.dumps(entry) + "\n").encode())
