@@ -113,3 +113,15 @@ def test_a_resume_later_than_the_replicated_window_is_refused():
     assert w.expired(last_write=now - 3 * 3600, now=now) is True
     assert dedup_window(_info("MergeTree", " SETTINGS non_replicated_deduplication_window = 9")).expired(
         last_write=now - 10 * 86400, now=now) is False
+
+
+def test_load_checks_the_target_like_run(env, tmp_path):
+    from metric_backfill.load import load
+
+    audit = tmp_path / "audit"
+    Runner(_opts(env, tmp_path, env.new_table("unused"), parquet_dir=audit, no_insert=True)).run()
+    table = env.new_table("engine")
+    ClickHouse(env.ch).command(f"CREATE TABLE `{table}` ({COLUMNS}) ENGINE = Memory")
+    with pytest.raises(UserError, match="Memory"):
+        load(audit, env.ch, table, tmp_path / "load-state")
+    assert _count(env, table) == 0
