@@ -336,6 +336,7 @@ def load(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted load.")] = False,
     allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Load even if the target already has these metrics.")] = False,
     partial: Annotated[bool, typer.Option("--partial", help="Load the complete batches of an unfinished or inconsistent audit; say how many are missing.")] = False,
+    no_dedup_check: Annotated[bool, typer.Option("--no-dedup-check", help="Resume even if the target ignores insert tokens (may duplicate).")] = False,
     retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per file for transient errors.")] = 5,
     debug: Debug = False,
 ) -> None:
@@ -346,7 +347,7 @@ def load(
     if retries < 0:
         raise UserError(f"--retries must be >= 0 (got {retries})")
     do_load(parquet_dir, _target(target, state), table, state / "load", resume, allow_existing,
-            RetryPolicy(retries), partial=partial)
+            RetryPolicy(retries), partial=partial, no_dedup_check=no_dedup_check)
 
 
 def _ints(text: str, flag: str) -> list[int]:

@@ -41,7 +41,7 @@ from .sources import (
 )
 from .statelock import state_lock
 from .target import INSERT_LAYOUT, Target
-from .targetcheck import TableInfo, check_engine, dedup_window
+from .targetcheck import TableInfo, check_target, dedup_window
 
 
 @dataclass
@@ -278,8 +278,8 @@ class Runner:
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
-        notices: list[str] = []
-        check_state_dir(self.opts.state)
+        o, notices = self.opts, []
+        check_state_dir(o.state)
         self.check_connections()
         if self.pg:
             check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
@@ -287,33 +287,17 @@ class Runner:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
         if self.target is not None and self.writes:
             if self.target.ensure():
-                notices.append(f"created target table {self.opts.table}")
-            notices += self._check_target()
-            if not self.opts.resume:
-                legacy = legacy_image_events(self.target, self.opts.window, self.emitted)
+                notices.append(f"created target table {o.table}")
+            self.table_info, checked = check_target(self.target.ch, o.table, o.resume, o.no_dedup_check)
+            notices += checked
+            if not o.resume:
+                legacy = legacy_image_events(self.target, o.window, self.emitted)
                 if legacy:
                     notices.append(
                         "target already holds legacy-named Image events in the window: "
                         + ", ".join(f"{k}={v}" for k, v in legacy.items())
                     )
         return notices
-
-    def _check_target(self) -> list[str]:
-        """Refuse a target that can lose events; name a deduplication window that is missing."""
-        assert self.target is not None
-        self.table_info = TableInfo.read(self.target.ch, self.opts.table)
-        check_engine(self.table_info)
-        window = dedup_window(self.table_info)
-        if window.blocks > 0:
-            return []
-        risk = (f"target {self.opts.table} ignores insert tokens ({window.setting} = 0): a "
-                "crash and resume could duplicate the batches in flight")
-        if not self.opts.resume:
-            return [f"{risk}; fix it once with: {window.fix(self.table_info)}"]
-        if self.opts.no_dedup_check:
-            return []
-        raise UserError(f"{risk}; run {window.fix(self.table_info)} or pass --no-dedup-check "
-                        "to accept that risk")
 
     def _check_resume_window(self, plan: Plan, ledger: Ledger) -> None:
         """A resume later than the seconds window could re-insert forgotten tokens."""

@@ -28,22 +28,24 @@ from .ledger import Ledger
 from .retry import RetryPolicy
 from .statelock import state_lock
 from .target import Target
+from .targetcheck import check_target
 
 
 def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = False,
          allow_existing: bool = False, policy: RetryPolicy | None = None,
-         partial: bool = False) -> tuple[int, int]:
+         partial: bool = False, no_dedup_check: bool = False) -> tuple[int, int]:
     """Insert every audited file once; returns (files inserted now, events inserted now).
 
     ``state`` (the load's ledger directory) is held for the whole load; every check runs
     before the target is touched."""
     with state_lock(state):
         return _load(root, target_dsn, table, state, resume, allow_existing,
-                     policy or RetryPolicy(), partial)
+                     policy or RetryPolicy(), partial, no_dedup_check)
 
 
 def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
-          allow_existing: bool, policy: RetryPolicy, partial: bool) -> tuple[int, int]:
+          allow_existing: bool, policy: RetryPolicy, partial: bool,
+          no_dedup_check: bool) -> tuple[int, int]:
     audit = _whole_enough(read_audit(root), partial)
     files = audit.files
     ledger = Ledger.open(state, load_id(audit.plan_id, target_dsn, table))
@@ -57,6 +59,8 @@ def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
         target.ensure()  # an existing table is checked (never altered) before it is counted
         _guard_existing(target, files)
     target.ensure()
+    for notice in check_target(target.ch, table, bool(ledger.done), no_dedup_check)[1]:
+        print(f"note: {notice}", file=sys.stderr)
     inserted = events = 0
     for f in files:
         if f.batch in ledger.done:

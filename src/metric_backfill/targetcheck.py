@@ -80,6 +80,24 @@ class DedupWindow:
         return f"ALTER TABLE {table.qualified} MODIFY SETTING {self.setting} = {RECOMMENDED_WINDOW}"
 
 
+def check_target(ch: ClickHouse, table: str, resume: bool, no_dedup_check: bool,
+                 ) -> tuple[TableInfo, list[str]]:
+    """Before the first write: refuse a table that can lose events; a table that ignores insert
+    tokens gets a notice with its fix on a fresh start, and refuses a resume unless told."""
+    info = TableInfo.read(ch, table)
+    check_engine(info)
+    window = dedup_window(info)
+    if window.blocks > 0:
+        return info, []
+    risk = (f"target {table} ignores insert tokens ({window.setting} = 0): a crash and resume "
+            "could duplicate the batches in flight")
+    if not resume:
+        return info, [f"{risk}; fix it once with: {window.fix(info)}"]
+    if no_dedup_check:
+        return info, []
+    raise UserError(f"{risk}; run {window.fix(info)} or pass --no-dedup-check to accept that risk")
+
+
 def check_engine(table: TableInfo) -> None:
     """Refuse (exit 2, one line) an engine or TTL that can drop, merge away or expire events."""
     if table.engine not in SAFE_ENGINES:
