@@ -27,7 +27,7 @@ from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
-from .preflight import check_connections, check_sources, check_state_dir, legacy_image_events
+from .preflight import check_connections, check_sources, legacy_image_events
 from .progress import progress_for
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
@@ -268,19 +268,21 @@ class Runner:
         return Plan(new_plan_id(), fingerprint(opts), opts, plans,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
-    def check_connections(self, target: bool = True) -> None:
-        """The sources, and the target unless told otherwise, answer and accept the credentials."""
+    def check_connections(self, target: bool = True, embedded: bool | None = None) -> None:
+        """The sources, and the target unless told otherwise, answer and accept the credentials;
+        ``embedded`` True/False restricts it to chdb paths / to servers (and Postgres)."""
         chs = {"--ch" if self.opts.ch else "--target": self.ch.ch} if self.ch else {}
         if target and self.target is not None:
             chs = {"--target": self.target.ch, **chs}
-        check_connections(self.pg, chs)
+        if embedded is not None:
+            chs = {flag: ch for flag, ch in chs.items() if ch.embedded == embedded}
+        check_connections(None if embedded else self.pg, chs)
 
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         o, notices = self.opts, []
-        check_state_dir(o.state)
-        self.check_connections()
+        self.check_connections(embedded=True)
         if self.pg:
             check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
         if self.ch:
@@ -336,6 +338,9 @@ class Runner:
         it cleanly: before the first batch nothing is written; later, in-flight batches finish."""
         old_handlers = _install_stop_handlers(self.stop, self.log)
         try:
+            # servers first, before the lock: a bad DSN or password leaves no trace; a chdb path
+            # is created by opening it, so it is opened under the lock
+            self.check_connections(embedded=False)
             with state_lock(self.opts.state):
                 return self._run()
         finally:

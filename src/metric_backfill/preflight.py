@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from .clickhouse import ClickHouse, string_literal
 from .defaults import LEGACY_IMAGE_METRICS
 from .errors import UserError
@@ -12,18 +9,6 @@ from .events import Window
 from .package import Package
 from .sources import ClickHouseSource, PostgresSource
 from .target import Target
-
-
-def check_state_dir(state: Path) -> None:
-    """The state directory is one, or can be made one, and is writable: checked before the
-    target is touched, so a bad ``--state`` does not leave a created table behind."""
-    existing = state.absolute()
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise UserError(f"--state {state}: {existing} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--state {state}: {existing} is not writable")
 
 
 def check_connections(pg: PostgresSource | None, clickhouses: dict[str, ClickHouse]) -> None:

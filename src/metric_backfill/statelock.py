@@ -24,6 +24,7 @@ LOCK_FILE = "lock"
 @contextmanager
 def state_lock(state: Path) -> Iterator[None]:
     """Hold the state directory for the duration of the block, or raise ``UserError``."""
+    check_state_dir(state)
     state.mkdir(parents=True, exist_ok=True)
     path = state / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -40,3 +41,15 @@ def state_lock(state: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def check_state_dir(state: Path) -> None:
+    """The state directory is one, or can be made one, and is writable: checked before the
+    target is touched, so a bad ``--state`` does not leave a created table behind."""
+    existing = state.absolute()
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"--state {state}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--state {state}: {existing} is not writable")
