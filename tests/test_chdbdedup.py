@@ -12,8 +12,52 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+from metric_backfill.chdbdedup import chdb_path, rearm_lost_blocks
+
+
+def _table(root: Path, parts: list[str], log: str) -> Path:
+    table = root / "store" / "abc" / "abc-uuid"
+    (table / "deduplication_logs").mkdir(parents=True)
+    (table / "detached").mkdir()
+    (table / "format_version.txt").write_text("1")
+    for p in parts:
+        (table / p).mkdir()
+    (table / "deduplication_logs" / "deduplication_log_1.txt").write_text(log)
+    return table
+
+
+def test_block_whose_part_is_gone_is_rearmed_once(tmp_path):
+    log = ("1\t202201_1_1_0\t202201_a_0\n"       # committed, then merged into 202201_1_3_1
+           "1\t202201_3_3_0\t202201_b_0\n"
+           "1\t202202_2_2_0\t202202_a_0\n"       # committed, still on disk
+           "1\t202203_4_4_0\t202203_c_0\n"       # lost: tmp_insert_* only
+           "1\t202204_5_5_0\t202204_d_0\n"       # dropped afterwards (DROP record)
+           "2\t202204_5_5_0\t202204_d_0\n")
+    table = _table(tmp_path, ["202201_1_3_1", "202202_2_2_0", "tmp_insert_202203_3_3_0"], log)
+    lost = rearm_lost_blocks(tmp_path)
+    assert [(r.part, r.block_id) for r in lost] == [("202203_4_4_0", "202203_c_0")]
+    text = (table / "deduplication_logs" / "deduplication_log_1.txt").read_text()
+    assert text == log + "2\t202203_4_4_0\t202203_c_0\n"
+    assert rearm_lost_blocks(tmp_path) == []  # idempotent
+
+
+def test_unreadable_log_or_old_format_is_left_alone(tmp_path):
+    table = _table(tmp_path, [], "1\t202203_4_4_0\t202203_c_0\n1\t2022")
+    assert rearm_lost_blocks(tmp_path) == []
+    (table / "deduplication_logs" / "deduplication_log_1.txt").write_text("1\t202203_4_4_0\tx\n")
+    (table / "format_version.txt").write_text("0")
+    assert rearm_lost_blocks(tmp_path) == []
+
+
+def test_chdb_path():
+    assert chdb_path("chdb:///srv/ch") == Path("/srv/ch")
+    assert chdb_path("chdb:///srv/ch?x=1") == Path("/srv/ch")
+    assert chdb_path("chdb://:memory:") is None
+
 
 _INSERT = textwrap.dedent("""
     import datetime as dt, sys

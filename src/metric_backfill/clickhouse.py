@@ -8,6 +8,7 @@ client per thread (clients are not safe to share between concurrent queries).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlparse
 
 import pyarrow as pa
 
+from .chdbdedup import chdb_path, rearm_lost_blocks
 from .errors import UserError, redact
 
 # clickhouse-connect logs a warning before raising a transport error; printed, it would be a
@@ -74,6 +76,8 @@ class ClickHouse:
             with _CHDB_LOCK:
                 client = _CHDB_CLIENTS.get(self.dsn)
                 if client is None:
+                    if not _CHDB_CLIENTS:  # chdb has no path open in this process yet
+                        _rearm_before_open(self.dsn)
                     try:
                         client = clickhouse_connect.get_client(dsn=self.dsn)
                     except Exception as e:
@@ -125,6 +129,22 @@ class ClickHouse:
 
     def insert_arrow(self, table: str, data: pa.Table, settings: dict | None = None) -> None:
         self._call("insert_arrow", table, data, settings=settings)
+
+
+def _rearm_before_open(dsn: str) -> None:
+    """A crash of this process is a crash of the embedded ClickHouse: before chdb loads the
+    path, let the tokens of parts that the crash lost insert again (see chdbdedup)."""
+    path = chdb_path(dsn)
+    if path is None or not path.is_dir():
+        return
+    try:
+        lost = rearm_lost_blocks(path)
+    except OSError as e:
+        raise UserError(f"chdb: cannot check the deduplication logs under {path}: {e}") from e
+    for r in lost:
+        print(f"note: chdb: part {r.part} of {r.table_dir.name} was lost in a crash before it "
+              f"was committed; its deduplication token is re-armed so the retry inserts it",
+              file=sys.stderr)
 
 
 class TransientClickHouseError(RuntimeError):
