@@ -11,6 +11,8 @@ import pytest
 from metric_backfill.clickhouse import ClickHouse
 from metric_backfill.engine import Runner, RunOptions
 from metric_backfill.errors import UserError
+from metric_backfill.events import Window
+from tests.helpers import CUTOFF
 
 COLUMNS = ("entityType LowCardinality(String), entityId Int32, userId Int32, "
            "metricType LowCardinality(String), metricValue Int32, createdAt DateTime64(3)")
@@ -125,3 +127,14 @@ def test_load_checks_the_target_like_run(env, tmp_path):
     with pytest.raises(UserError, match="Memory"):
         load(audit, env.ch, table, tmp_path / "load-state")
     assert _count(env, table) == 0
+
+
+def test_metric_names_from_audit_files_are_escaped(env):
+    from metric_backfill.target import Target
+
+    target = Target(ClickHouse(env.ch), env.new_table("names"))
+    target.ensure()
+    ClickHouse(env.ch).command(f"INSERT INTO {target.quoted} VALUES "
+                               "('User', 1, 0, 'it''s', 1, '2024-01-01 00:00:00.000')")
+    window = Window(cutoff=CUTOFF)
+    assert target.count_existing(["User.it's", "User.x') OR ('1'='1"], window) == {"User.it's": 1}
