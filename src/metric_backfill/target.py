@@ -162,8 +162,9 @@ class Target:
         return cond
 
     def _metric_sql(self, metrics: list[str]) -> str:
+        # names may come from audit files (load): literals, escaped
         pairs = ", ".join(
-            "('{}', '{}')".format(*m.split(".", 1)) for m in sorted(metrics)
+            "({}, {})".format(*map(string_literal, m.split(".", 1))) for m in sorted(metrics)
         )
         return f"(entityType, metricType) IN ({pairs})"
 
