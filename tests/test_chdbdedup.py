@@ -96,3 +96,27 @@ def test_sigkill_before_a_part_rename_then_retry_is_exactly_once(tmp_path, renam
     assert "re-armed" in retry.stderr
     again = insert("batch-b")
     assert again.stdout.split() == ["1800"]  # and the token still deduplicates
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to hold a rename open")
+def test_a_second_process_never_repairs_a_path_another_process_has_open(tmp_path):
+    """A verify opening a live run's chdb must not re-arm the token of a part being renamed."""
+    target = tmp_path / "ch"
+    run = [sys.executable, "-c", _INSERT, str(target)]
+    assert subprocess.run([*run, "batch-a"], capture_output=True, text=True).returncode == 0
+    slow = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename",
+                             "-e", "inject=rename:delay_enter=3000000:when=1", *run, "batch-b"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs = list(target.glob("store/*/*/deduplication_logs/*.txt"))
+    before = sum(p.read_text().count("\n") for p in logs)
+    import time
+
+    deadline = time.monotonic() + 30
+    while sum(p.read_text().count("\n") for p in logs) == before and time.monotonic() < deadline:
+        time.sleep(0.05)  # batch-b logged its first block; its part rename is held
+    other = subprocess.run([*run, "batch-c"], capture_output=True, text=True)
+    assert other.returncode != 0  # chdb refuses a path open elsewhere
+    assert "re-armed" not in other.stderr
+    slow.communicate(timeout=60)
+    again = subprocess.run([*run, "batch-b"], capture_output=True, text=True)
+    assert again.stdout.split() == ["1800"], again.stderr  # batch-b still deduplicates

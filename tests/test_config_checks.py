@@ -257,3 +257,32 @@ def test_an_explicitly_empty_list_is_an_error(env, tmp_path, command, extra):
                "--state", tmp_path / "state", *extra)
     assert_one_line_exit_2(r.exit_code, r.stderr, extra[0])
     assert not Target(ClickHouse(env.ch), table).exists()
+
+
+def test_an_empty_environment_list_is_an_error_too(env, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    for var in ("METRIC_BACKFILL_PACKAGES", "METRIC_BACKFILL_EXCLUDE_METRICS"):
+        r = subprocess.run([sys.executable, "-m", "metric_backfill.cli", "plan", "--pg", env.pg,
+                            "--target", f"chdb://{tmp_path / 'ch'}", "--state", str(tmp_path / "s")],
+                           capture_output=True, text=True, env={**os.environ, var: ""})
+        assert r.returncode == 2 and "empty" in r.stderr, (var, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, (var, r.stderr)
+
+
+def test_a_parquet_dir_that_is_a_file_is_refused_before_anything_is_written(env, tmp_path):
+    from typer.testing import CliRunner
+
+    from metric_backfill.cli import app
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    r = CliRunner().invoke(app, ["run", "--pg", env.pg, "--target", env.ch, "--table",
+                                 env.new_table("pq"), "--state", str(tmp_path / "s"),
+                                 "--packages", "article", "--parquet-dir", str(afile),
+                                 "--no-insert", "--no-progress"])
+    assert r.exit_code == 2, r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and "--parquet-dir" in r.stderr
+    assert not (tmp_path / "s" / "plan.json").exists()

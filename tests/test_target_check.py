@@ -138,3 +138,17 @@ def test_metric_names_from_audit_files_are_escaped(env):
                                "('User', 1, 0, 'it''s', 1, '2024-01-01 00:00:00.000')")
     window = Window(cutoff=CUTOFF)
     assert target.count_existing(["User.it's", "User.x') OR ('1'='1"], window) == {"User.it's": 1}
+
+
+def test_a_window_smaller_than_the_blocks_in_flight_is_named_and_refuses_a_resume(env, tmp_path):
+    table = env.new_table("smallwin")
+    ClickHouse(env.ch).command(
+        f"CREATE TABLE `{table}` ({COLUMNS}) ENGINE = MergeTree ORDER BY (entityType, entityId, createdAt) "
+        "SETTINGS non_replicated_deduplication_window = 3")
+    notes: list[str] = []
+    runner = Runner(_opts(env, tmp_path, table, limit_batches=1))
+    runner.log = notes.append
+    runner.run()
+    assert [n for n in notes if "MODIFY SETTING non_replicated_deduplication_window" in n], notes
+    with pytest.raises(UserError, match="--no-dedup-check"):
+        Runner(_opts(env, tmp_path, table, resume=True)).run()
