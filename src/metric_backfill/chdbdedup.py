@@ -16,6 +16,7 @@ the retry inserts it. A block whose part exists is left alone: its retry is stil
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 from dataclasses import dataclass
@@ -44,7 +45,26 @@ def chdb_path(dsn: str) -> Path | None:
 
 
 def rearm_lost_blocks(root: Path) -> list[Rearmed]:
-    """Before chdb opens ``root``: DROP-record every logged block whose part is gone."""
+    """Before chdb opens ``root``: DROP-record every logged block whose part is gone — only if
+    no other process has the path open. ClickHouse holds an exclusive ``flock`` on
+    ``<root>/status`` while it runs; a live process may be between a log record and its part
+    rename, so its path is never touched (chdb then refuses to open it anyway). The lock is
+    released before chdb takes it: a process that opens the path in between opens it repaired."""
+    if not any(root.glob("*/*/*/deduplication_logs")):
+        return []
+    # ClickHouse removes the file on a clean shutdown and reuses one it finds
+    fd = os.open(root / "status", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return []
+        return _rearm_all(root)
+    finally:
+        os.close(fd)
+
+
+def _rearm_all(root: Path) -> list[Rearmed]:
     found: list[Rearmed] = []
     seen: set[Path] = set()
     for logs in [*root.glob("store/*/*/deduplication_logs"), *root.glob("data/*/*/deduplication_logs")]:
