@@ -96,6 +96,8 @@ def _names(text: str | None, flag: str) -> list[str] | None:
     """A comma-separated list, None when the option is absent. Given but empty is an error:
     ``--packages "$PKGS"`` with an unset variable must not quietly mean every package."""
     names = _split(text)
+    if text is None and os.environ.get(_env(flag.lstrip("-").replace("-", "_").upper())) == "":
+        text = ""  # set but empty in the environment: as explicit as an empty flag
     if text is not None and not names:
         raise UserError(f"{flag} is an empty list; leave it out for the default")
     return names

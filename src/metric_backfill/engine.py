@@ -242,6 +242,8 @@ class Runner:
             raise UserError(f"--start-from must be >= 0 (got {o.start_from})")
         if o.window.since is not None and o.window.since >= o.window.cutoff:
             raise UserError("--since must be earlier than --cutoff")
+        if o.parquet_dir is not None and o.parquet_dir.exists() and not o.parquet_dir.is_dir():
+            raise UserError(f"--parquet-dir {o.parquet_dir} is a file, not a directory")
         if o.no_insert and not o.parquet_dir:
             raise UserError("--no-insert needs --parquet-dir (otherwise nothing is written)")
         known = set(registry.all_metrics())
