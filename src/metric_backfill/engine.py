@@ -292,7 +292,8 @@ class Runner:
         if self.target is not None and self.writes:
             if self.target.ensure():
                 notices.append(f"created target table {o.table}")
-            self.table_info, checked = check_target(self.target.ch, o.table, o.resume, o.no_dedup_check)
+            self.table_info, checked = check_target(self.target.ch, o.table, o.resume,
+                                                    o.no_dedup_check, o.concurrency)
             notices += checked
             if not o.resume:
                 legacy = legacy_image_events(self.target, o.window, self.emitted)

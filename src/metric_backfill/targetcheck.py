@@ -23,6 +23,7 @@ SAFE_ENGINES = ("MergeTree", "ReplicatedMergeTree", "SharedMergeTree")
 DEDUP_SETTINGS = ("non_replicated_deduplication_window", "replicated_deduplication_window",
                   "replicated_deduplication_window_seconds")
 RECOMMENDED_WINDOW = 100_000
+BLOCKS_PER_BATCH = 100
 RESUME_MARGIN_S = 600
 """A resume is refused this long before the seconds window ends: the batches in flight at an
 interruption inserted their blocks somewhat before the last acknowledged batch was ledgered."""
@@ -81,21 +82,31 @@ class DedupWindow:
 
 
 def check_target(ch: ClickHouse, table: str, resume: bool, no_dedup_check: bool,
-                 ) -> tuple[TableInfo, list[str]]:
-    """Before the first write: refuse a table that can lose events; a table that ignores insert
-    tokens gets a notice with its fix on a fresh start, and refuses a resume unless told."""
+                 concurrency: int = 1) -> tuple[TableInfo, list[str]]:
+    """Before the first write: refuse a table that can lose events. A window too small to hold
+    the blocks that can be in flight (0: tokens ignored) gets a notice with its fix on a fresh
+    start, and refuses a resume unless told."""
     info = TableInfo.read(ch, table)
     check_engine(info)
     window = dedup_window(info)
-    if window.blocks > 0:
+    needed = blocks_in_flight(concurrency)
+    if window.blocks >= needed:
         return info, []
-    risk = (f"target {table} ignores insert tokens ({window.setting} = 0): a crash and resume "
-            "could duplicate the batches in flight")
+    risk = (f"target {table} remembers only {window.blocks} insert tokens ({window.setting}), "
+            f"fewer than the {needed} blocks that can be in flight: a crash and resume could "
+            "duplicate the batches in flight")
     if not resume:
         return info, [f"{risk}; fix it once with: {window.fix(info)}"]
     if no_dedup_check:
         return info, []
     raise UserError(f"{risk}; run {window.fix(info)} or pass --no-dedup-check to accept that risk")
+
+
+def blocks_in_flight(concurrency: int) -> int:
+    """Blocks written between a lost batch's insert and its retry: the batches in flight at the
+    crash and those running beside the retry, each one block per monthly partition it touches
+    (bounded by ClickHouse's default limit of partitions per insert block)."""
+    return 2 * concurrency * BLOCKS_PER_BATCH
 
 
 def check_engine(table: TableInfo) -> None:
@@ -107,7 +118,8 @@ def check_engine(table: TableInfo) -> None:
     deleting = [e for e in _split_top(_ttl_clause(table.engine_full)) if not _moves_only(e)]
     if deleting:
         raise UserError(f"target table {table.name} has a TTL that deletes rows "
-                        f"(TTL {deleting[0]}): events would expire; remove it or use another table")
+                        f"(TTL {_ttl_clause(table.engine_full)}): events would expire; remove "
+                        "it or use another table")
     if re.search(r"\bTTL\b", _column_list(table.create_table_query)):
         raise UserError(f"target table {table.name} has a column TTL: expired values would "
                         "reset events to defaults; remove it or use another table")
