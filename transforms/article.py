@@ -52,11 +52,12 @@ PACKAGE = Package(
             ("User.articleCount",),
             """
             SELECT 'User' AS "entityType", "userId" AS "entityId",
-                   'articleCount' AS "metricType", count(*) AS value
+                   'articleCount' AS "metricType",
+                   date_trunc('month', "publishedAt")::date AS month, count(*) AS value
             FROM "Article"
             WHERE status = 'Published'
               AND "publishedAt" >= {since} AND "publishedAt" < {cutoff}
-            GROUP BY "userId"
+            GROUP BY "userId", month
             """,
         ),
     ),

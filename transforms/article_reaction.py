@@ -41,22 +41,24 @@ PACKAGE = Package(
             tuple(f"Article.{r}" for r in REACTIONS),
             """
             SELECT 'Article' AS "entityType", ar."articleId" AS "entityId",
-                   ar.reaction::text AS "metricType", count(*) AS value
+                   ar.reaction::text AS "metricType",
+                   date_trunc('month', ar."createdAt")::date AS month, count(*) AS value
             FROM "ArticleReaction" ar
             WHERE EXISTS (SELECT 1 FROM "Article" a WHERE a.id = ar."articleId")
               AND ar."createdAt" >= {since} AND ar."createdAt" < {cutoff}
-            GROUP BY ar."articleId", ar.reaction
+            GROUP BY ar."articleId", ar.reaction, month
             """,
         ),
         Expected(
             ("User.reactionCount",),
             """
             SELECT 'User' AS "entityType", a."userId" AS "entityId",
-                   'reactionCount' AS "metricType", count(*) AS value
+                   'reactionCount' AS "metricType",
+                   date_trunc('month', ar."createdAt")::date AS month, count(*) AS value
             FROM "ArticleReaction" ar JOIN "Article" a ON a.id = ar."articleId"
             WHERE a."userId" IS NOT NULL
               AND ar."createdAt" >= {since} AND ar."createdAt" < {cutoff}
-            GROUP BY a."userId"
+            GROUP BY a."userId", month
             """,
         ),
     ),

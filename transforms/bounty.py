@@ -33,11 +33,12 @@ PACKAGE = Package(
             ("User.bountyCount",),
             """
             SELECT 'User' AS "entityType", "userId" AS "entityId",
-                   'bountyCount' AS "metricType", count(*) AS value
+                   'bountyCount' AS "metricType",
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "Bounty"
             WHERE "userId" IS NOT NULL
               AND "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "userId"
+            GROUP BY "userId", month
             """,
         ),
     ),

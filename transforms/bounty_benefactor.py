@@ -60,26 +60,29 @@ PACKAGE = Package(
             ("Bounty.benefactorCount", "Bounty.unitAmount"),
             """
             SELECT 'Bounty' AS "entityType", "bountyId" AS "entityId",
-                   'benefactorCount' AS "metricType", count(*) AS value
+                   'benefactorCount' AS "metricType",
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "BountyBenefactor"
             WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "bountyId"
+            GROUP BY "bountyId", month
             UNION ALL
-            SELECT 'Bounty', "bountyId", 'unitAmount', sum("unitAmount")
+            SELECT 'Bounty', "bountyId", 'unitAmount',
+                   date_trunc('month', "createdAt")::date AS month, sum("unitAmount")
             FROM "BountyBenefactor"
             WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "bountyId"
+            GROUP BY "bountyId", month
             """,
         ),
         Expected(
             ("BountyEntry.unitAmount",),
             """
             SELECT 'BountyEntry' AS "entityType", e.id AS "entityId",
-                   'unitAmount' AS "metricType", sum(x."unitAmount") AS value
+                   'unitAmount' AS "metricType",
+                   date_trunc('month', x."awardedAt")::date AS month, sum(x."unitAmount") AS value
             FROM "BountyBenefactor" x JOIN "BountyEntry" e ON e.id = x."awardedToId"
             WHERE x."awardedAt" IS NOT NULL
               AND x."awardedAt" >= {since} AND x."awardedAt" < {cutoff}
-            GROUP BY e.id
+            GROUP BY e.id, month
             """,
         ),
     ),

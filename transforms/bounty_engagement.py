@@ -45,21 +45,23 @@ PACKAGE = Package(
             ("Bounty.favoriteCount",),
             """
             SELECT 'Bounty' AS "entityType", x."bountyId" AS "entityId",
-                   'favoriteCount' AS "metricType", count(*) AS value
+                   'favoriteCount' AS "metricType",
+                   date_trunc('month', x."createdAt")::date AS month, count(*) AS value
             FROM "BountyEngagement" x
             WHERE x.type = 'Favorite' AND x."createdAt" >= {since} AND x."createdAt" < {cutoff}
               AND EXISTS (SELECT 1 FROM "Bounty" y WHERE y.id = x."bountyId")
-            GROUP BY x."bountyId"
+            GROUP BY x."bountyId", month
             """,
         ),
         Expected(
             ("Bounty.trackCount",),
             """
             SELECT 'Bounty' AS "entityType", "bountyId" AS "entityId",
-                   'trackCount' AS "metricType", count(*) AS value
+                   'trackCount' AS "metricType",
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "BountyEngagement"
             WHERE type = 'Track' AND "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "bountyId"
+            GROUP BY "bountyId", month
             """,
         ),
     ),

@@ -35,10 +35,11 @@ PACKAGE = Package(
             ("Bounty.entryCount",),
             """
             SELECT 'Bounty' AS "entityType", "bountyId" AS "entityId",
-                   'entryCount' AS "metricType", count(*) AS value
+                   'entryCount' AS "metricType",
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "BountyEntry"
             WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "bountyId"
+            GROUP BY "bountyId", month
             """,
         ),
     ),

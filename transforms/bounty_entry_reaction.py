@@ -46,22 +46,24 @@ PACKAGE = Package(
             tuple(f"BountyEntry.{r}" for r in REACTIONS),
             """
             SELECT 'BountyEntry' AS "entityType", ber."bountyEntryId" AS "entityId",
-                   ber.reaction::text AS "metricType", count(*) AS value
+                   ber.reaction::text AS "metricType",
+                   date_trunc('month', ber."createdAt")::date AS month, count(*) AS value
             FROM "BountyEntryReaction" ber
             WHERE EXISTS (SELECT 1 FROM "BountyEntry" be WHERE be.id = ber."bountyEntryId")
               AND ber."createdAt" >= {since} AND ber."createdAt" < {cutoff}
-            GROUP BY ber."bountyEntryId", ber.reaction
+            GROUP BY ber."bountyEntryId", ber.reaction, month
             """,
         ),
         Expected(
             ("User.reactionCount",),
             """
             SELECT 'User' AS "entityType", be."userId" AS "entityId",
-                   'reactionCount' AS "metricType", count(*) AS value
+                   'reactionCount' AS "metricType",
+                   date_trunc('month', ber."createdAt")::date AS month, count(*) AS value
             FROM "BountyEntryReaction" ber JOIN "BountyEntry" be ON be.id = ber."bountyEntryId"
             WHERE be."userId" IS NOT NULL
               AND ber."createdAt" >= {since} AND ber."createdAt" < {cutoff}
-            GROUP BY be."userId"
+            GROUP BY be."userId", month
             """,
         ),
     ),

@@ -55,10 +55,11 @@ PACKAGE = Package(
             (f"{entity}.earnedAmount",),
             f"""
             SELECT '{entity}' AS entityType, modelVersionId AS entityId,
-                   'earnedAmount' AS metricType, sum(total) AS value
+                   'earnedAmount' AS metricType, toStartOfMonth(date, 'UTC') AS month,
+                   sum(total) AS value
             FROM default.buzz_resource_compensation FINAL
             WHERE date >= {{since}} AND date < {{cutoff}} AND modelVersionId != 0
-            GROUP BY modelVersionId
+            GROUP BY modelVersionId, month
             """,
             remap=MODEL_VERSIONS if entity == "Model" else None,
         )

@@ -55,21 +55,22 @@ PACKAGE = Package(
             + ("User.tippedCount", "User.tippedAmount", "User.tipsGivenCount", "User.tipsGivenAmount"),
             """
             WITH t AS (
-              SELECT * FROM "BuzzTip" WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
+              SELECT *, date_trunc('month', "createdAt")::date AS month FROM "BuzzTip"
+              WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
             )
-            SELECT "entityType", "entityId", 'tippedCount' AS "metricType", count(*) AS value
-            FROM t WHERE "entityType" IN ('Article', 'Image', 'Model', 'Post') GROUP BY 1, 2
+            SELECT "entityType", "entityId", 'tippedCount' AS "metricType", month, count(*) AS value
+            FROM t WHERE "entityType" IN ('Article', 'Image', 'Model', 'Post') GROUP BY 1, 2, 4
             UNION ALL
-            SELECT "entityType", "entityId", 'tippedAmount', sum(amount) FROM t
-            WHERE "entityType" IN ('Article', 'Image', 'Model', 'Post') GROUP BY 1, 2
+            SELECT "entityType", "entityId", 'tippedAmount', month, sum(amount) FROM t
+            WHERE "entityType" IN ('Article', 'Image', 'Model', 'Post') GROUP BY 1, 2, 4
             UNION ALL
-            SELECT 'User', "toUserId", 'tippedCount', count(*) FROM t GROUP BY 2
+            SELECT 'User', "toUserId", 'tippedCount', month, count(*) FROM t GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', "toUserId", 'tippedAmount', sum(amount) FROM t GROUP BY 2
+            SELECT 'User', "toUserId", 'tippedAmount', month, sum(amount) FROM t GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', "fromUserId", 'tipsGivenCount', count(*) FROM t GROUP BY 2
+            SELECT 'User', "fromUserId", 'tipsGivenCount', month, count(*) FROM t GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', "fromUserId", 'tipsGivenAmount', sum(amount) FROM t GROUP BY 2
+            SELECT 'User', "fromUserId", 'tipsGivenAmount', month, sum(amount) FROM t GROUP BY 2, 4
             """,
         ),
     ),

@@ -63,7 +63,9 @@ PACKAGE = Package(
             ("Collection.contributorCount", "Collection.followerCount"),
             """
             WITH r AS (
-              SELECT x."collectionId", x.permissions
+              SELECT x."collectionId", x.permissions,
+                     date_trunc('month', COALESCE(x."createdAt", x."updatedAt", k."createdAt",
+                                                  TIMESTAMP '1970-01-01'))::date AS month
               FROM "CollectionContributor" x LEFT JOIN "Collection" k ON k.id = x."collectionId"
               WHERE COALESCE(x."createdAt", x."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
                     >= {since}
@@ -71,13 +73,13 @@ PACKAGE = Package(
                     < {cutoff}
             )
             SELECT 'Collection' AS "entityType", "collectionId" AS "entityId",
-                   'contributorCount' AS "metricType", count(*) AS value
+                   'contributorCount' AS "metricType", month, count(*) AS value
             FROM r WHERE permissions @> ARRAY['ADD']::"CollectionContributorPermission"[]
-            GROUP BY 2
+            GROUP BY 2, 4
             UNION ALL
-            SELECT 'Collection', "collectionId", 'followerCount', count(*)
+            SELECT 'Collection', "collectionId", 'followerCount', month, count(*)
             FROM r WHERE permissions @> ARRAY['VIEW']::"CollectionContributorPermission"[]
-            GROUP BY 2
+            GROUP BY 2, 4
             """,
         ),
     ),

@@ -80,7 +80,9 @@ PACKAGE = Package(
             ("Collection.itemCount", "Image.Collection", "Post.collectedCount"),
             """
             WITH items AS (
-              SELECT i."collectionId", i."imageId", i."postId"
+              SELECT i."collectionId", i."imageId", i."postId",
+                     date_trunc('month', COALESCE(i."createdAt", i."updatedAt", k."createdAt",
+                                                  TIMESTAMP '1970-01-01'))::date AS month
               FROM "CollectionItem" i LEFT JOIN "Collection" k ON k.id = i."collectionId"
               WHERE COALESCE(i."createdAt", i."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
                     >= {since}
@@ -88,20 +90,23 @@ PACKAGE = Package(
                     < {cutoff}
             )
             SELECT 'Collection' AS "entityType", "collectionId" AS "entityId",
-                   'itemCount' AS "metricType", count(*) AS value FROM items GROUP BY 2
+                   'itemCount' AS "metricType", month, count(*) AS value FROM items GROUP BY 2, 4
             UNION ALL
-            SELECT 'Image', "imageId", 'Collection', count(*) FROM items
-            WHERE "imageId" IS NOT NULL GROUP BY 2
+            SELECT 'Image', "imageId", 'Collection', month, count(*) FROM items
+            WHERE "imageId" IS NOT NULL GROUP BY 2, 4
             UNION ALL
-            SELECT 'Post', "postId", 'collectedCount', count(*) FROM items
-            WHERE "postId" IS NOT NULL GROUP BY 2
+            SELECT 'Post', "postId", 'collectedCount', month, count(*) FROM items
+            WHERE "postId" IS NOT NULL GROUP BY 2, 4
             """,
         ),
         Expected(
             ("Article.collectedCount",),
             """
             SELECT 'Article' AS "entityType", ar.id AS "entityId",
-                   'collectedCount' AS "metricType", count(*) AS value
+                   'collectedCount' AS "metricType",
+                   date_trunc('month', COALESCE(i."createdAt", i."updatedAt", k."createdAt",
+                                                TIMESTAMP '1970-01-01'))::date AS month,
+                   count(*) AS value
             FROM "CollectionItem" i
             JOIN "Article" ar ON ar.id = i."articleId"
             LEFT JOIN "Collection" k ON k.id = i."collectionId"
@@ -109,14 +114,17 @@ PACKAGE = Package(
                   >= {since}
               AND COALESCE(i."createdAt", i."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
                   < {cutoff}
-            GROUP BY ar.id
+            GROUP BY ar.id, month
             """,
         ),
         Expected(
             ("Model.collectedCount",),
             """
             SELECT 'Model' AS "entityType", mo.id AS "entityId",
-                   'collectedCount' AS "metricType", count(*) AS value
+                   'collectedCount' AS "metricType",
+                   date_trunc('month', COALESCE(i."createdAt", i."updatedAt", k."createdAt",
+                                                TIMESTAMP '1970-01-01'))::date AS month,
+                   count(*) AS value
             FROM "CollectionItem" i
             JOIN "Model" mo ON mo.id = i."modelId"
             LEFT JOIN "Collection" k ON k.id = i."collectionId"
@@ -124,7 +132,7 @@ PACKAGE = Package(
                   >= {since}
               AND COALESCE(i."createdAt", i."updatedAt", k."createdAt", TIMESTAMP '1970-01-01')
                   < {cutoff}
-            GROUP BY mo.id
+            GROUP BY mo.id, month
             """,
         ),
     ),

@@ -37,11 +37,12 @@ PACKAGE = Package(
             ("Model.commentCount",),
             """
             SELECT 'Model' AS "entityType", "modelId" AS "entityId",
-                   'commentCount' AS "metricType", count(*) AS value
+                   'commentCount' AS "metricType",
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "Comment"
             WHERE NOT "tosViolation"
               AND "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY "modelId"
+            GROUP BY "modelId", month
             """,
         ),
     ),

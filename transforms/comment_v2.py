@@ -80,31 +80,33 @@ PACKAGE = Package(
             ("Article.commentCount", "Image.commentCount", "Post.commentCount"),
             """
             WITH own AS (
-              SELECT th."articleId", th."imageId", th."postId"
+              SELECT th."articleId", th."imageId", th."postId",
+                     date_trunc('month', x."createdAt")::date AS month
               FROM "CommentV2" x JOIN "Thread" th ON x."threadId" = th.id
               WHERE x."createdAt" >= {since} AND x."createdAt" < {cutoff}
             )
             SELECT 'Article' AS "entityType", "articleId" AS "entityId",
-                   'commentCount' AS "metricType", count(*) AS value
-            FROM own WHERE "articleId" IS NOT NULL GROUP BY 2
+                   'commentCount' AS "metricType", month, count(*) AS value
+            FROM own WHERE "articleId" IS NOT NULL GROUP BY 2, 4
             UNION ALL
-            SELECT 'Image', "imageId", 'commentCount', count(*) FROM own
-            WHERE "imageId" IS NOT NULL GROUP BY 2
+            SELECT 'Image', "imageId", 'commentCount', month, count(*) FROM own
+            WHERE "imageId" IS NOT NULL GROUP BY 2, 4
             UNION ALL
-            SELECT 'Post', "postId", 'commentCount', count(*) FROM own
-            WHERE "postId" IS NOT NULL GROUP BY 2
+            SELECT 'Post', "postId", 'commentCount', month, count(*) FROM own
+            WHERE "postId" IS NOT NULL GROUP BY 2, 4
             """,
         ),
         Expected(
             ("Bounty.commentCount",),
             """
             SELECT 'Bounty' AS "entityType", bo.id AS "entityId",
-                   'commentCount' AS "metricType", count(*) AS value
+                   'commentCount' AS "metricType",
+                   date_trunc('month', x."createdAt")::date AS month, count(*) AS value
             FROM "CommentV2" x
             JOIN "Thread" th ON x."threadId" = th.id
             JOIN "Bounty" bo ON bo.id = th."bountyId"
             WHERE x."createdAt" >= {since} AND x."createdAt" < {cutoff}
-            GROUP BY bo.id
+            GROUP BY bo.id, month
             """,
         ),
     ),

@@ -41,21 +41,22 @@ PACKAGE = Package(
             + ("Post.reactionCount", "User.reactionCount"),
             """
             WITH r AS (
-              SELECT ir."imageId", ir.reaction::text AS reaction, i."postId", i."userId" AS owner
+              SELECT ir."imageId", ir.reaction::text AS reaction, i."postId", i."userId" AS owner,
+                     date_trunc('month', ir."createdAt")::date AS month
               FROM "ImageReaction" ir JOIN "Image" i ON i.id = ir."imageId"
               WHERE ir."createdAt" >= {since} AND ir."createdAt" < {cutoff}
             )
             SELECT 'Image' AS "entityType", "imageId" AS "entityId", reaction AS "metricType",
-                   count(*) AS value FROM r GROUP BY 2, 3
+                   month, count(*) AS value FROM r GROUP BY 2, 3, 4
             UNION ALL
-            SELECT 'Post', "postId", reaction, count(*) FROM r
-            WHERE "postId" IS NOT NULL GROUP BY 2, 3
+            SELECT 'Post', "postId", reaction, month, count(*) FROM r
+            WHERE "postId" IS NOT NULL GROUP BY 2, 3, 4
             UNION ALL
-            SELECT 'Post', "postId", 'reactionCount', count(*) FROM r
-            WHERE "postId" IS NOT NULL GROUP BY 2
+            SELECT 'Post', "postId", 'reactionCount', month, count(*) FROM r
+            WHERE "postId" IS NOT NULL GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', owner, 'reactionCount', count(*) FROM r
-            WHERE owner IS NOT NULL GROUP BY 2
+            SELECT 'User', owner, 'reactionCount', month, count(*) FROM r
+            WHERE owner IS NOT NULL GROUP BY 2, 4
             """,
         ),
     ),

@@ -42,24 +42,26 @@ PACKAGE = Package(
             ("ModelVersion.imageCount",),
             """
             SELECT 'ModelVersion' AS "entityType", r."modelVersionId" AS "entityId",
-                   'imageCount' AS "metricType", count(*) AS value
+                   'imageCount' AS "metricType",
+                   date_trunc('month', i."createdAt")::date AS month, count(*) AS value
             FROM "ImageResourceNew" r JOIN "Image" i ON i.id = r."imageId"
             WHERE i."createdAt" >= {since} AND i."createdAt" < {cutoff}
-            GROUP BY r."modelVersionId"
+            GROUP BY r."modelVersionId", month
             """,
         ),
         Expected(
             ("Model.imageCount",),
             """
             SELECT 'Model' AS "entityType", mv."modelId" AS "entityId",
-                   'imageCount' AS "metricType", sum(per_version.n) AS value
+                   'imageCount' AS "metricType", per_version.month, sum(per_version.n) AS value
             FROM (
-              SELECT r."modelVersionId", count(*) AS n
+              SELECT r."modelVersionId", date_trunc('month', i."createdAt")::date AS month,
+                     count(*) AS n
               FROM "ImageResourceNew" r JOIN "Image" i ON i.id = r."imageId"
               WHERE i."createdAt" >= {since} AND i."createdAt" < {cutoff}
-              GROUP BY r."modelVersionId"
+              GROUP BY r."modelVersionId", month
             ) per_version JOIN "ModelVersion" mv ON mv.id = per_version."modelVersionId"
-            GROUP BY mv."modelId"
+            GROUP BY mv."modelId", per_version.month
             """,
         ),
     ),

@@ -45,15 +45,16 @@ PACKAGE = Package(
             ("Model.downloadCount", "ModelVersion.downloadCount"),
             """
             SELECT 'Model' AS entityType, modelId AS entityId, 'downloadCount' AS metricType,
-                   count() AS value
+                   toStartOfMonth(time, 'UTC') AS month, count() AS value
             FROM default.modelVersionEvents
             WHERE type = 'Download' AND time >= {since} AND time < {cutoff} AND modelId != 0
-            GROUP BY modelId
+            GROUP BY modelId, month
             UNION ALL
-            SELECT 'ModelVersion', modelVersionId, 'downloadCount', count()
+            SELECT 'ModelVersion', modelVersionId, 'downloadCount',
+                   toStartOfMonth(time, 'UTC') AS month, count()
             FROM default.modelVersionEvents
             WHERE type = 'Download' AND time >= {since} AND time < {cutoff} AND modelVersionId != 0
-            GROUP BY modelVersionId
+            GROUP BY modelVersionId, month
             """,
         ),
     ),

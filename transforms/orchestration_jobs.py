@@ -68,11 +68,12 @@ PACKAGE = Package(
             (f"{entity}.generationCount",),
             f"""
             SELECT '{entity}' AS entityType, v AS entityId, 'generationCount' AS metricType,
+                   toStartOfMonth(createdAt, 'UTC') AS month,
                    sum(if(blobsCount = 0, 1, blobsCount)) AS value
             FROM orchestration.jobs ARRAY JOIN resourcesUsed AS v
             WHERE jobType IN ({_jobs}) AND createdAt >= {{since}} AND createdAt < {{cutoff}}
               AND v != 0 AND v NOT IN ({{exclude_versions}})
-            GROUP BY v
+            GROUP BY v, month
             """,
             remap=MODEL_VERSIONS if entity == "Model" else None,
         )

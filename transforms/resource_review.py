@@ -58,26 +58,29 @@ PACKAGE = Package(
                   for m in ("ratingCount", "thumbsUpCount", "thumbsDownCount")),
             """
             WITH ok AS (
-              SELECT "modelId", "modelVersionId", recommended FROM "ResourceReview"
+              SELECT "modelId", "modelVersionId", recommended,
+                     date_trunc('month', "createdAt")::date AS month
+              FROM "ResourceReview"
               WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
                 AND exclude IS FALSE AND "tosViolation" IS FALSE
             )
             SELECT 'Model' AS "entityType", "modelId" AS "entityId", 'ratingCount' AS "metricType",
-                   count(*) AS value FROM ok GROUP BY 2
+                   month, count(*) AS value FROM ok GROUP BY 2, 4
             UNION ALL
-            SELECT 'Model', "modelId", 'thumbsUpCount', count(*) FROM ok
-            WHERE recommended GROUP BY 2
+            SELECT 'Model', "modelId", 'thumbsUpCount', month, count(*) FROM ok
+            WHERE recommended GROUP BY 2, 4
             UNION ALL
-            SELECT 'Model', "modelId", 'thumbsDownCount', count(*) FROM ok
-            WHERE NOT recommended GROUP BY 2
+            SELECT 'Model', "modelId", 'thumbsDownCount', month, count(*) FROM ok
+            WHERE NOT recommended GROUP BY 2, 4
             UNION ALL
-            SELECT 'ModelVersion', "modelVersionId", 'ratingCount', count(*) FROM ok GROUP BY 2
+            SELECT 'ModelVersion', "modelVersionId", 'ratingCount', month, count(*) FROM ok
+            GROUP BY 2, 4
             UNION ALL
-            SELECT 'ModelVersion', "modelVersionId", 'thumbsUpCount', count(*) FROM ok
-            WHERE recommended GROUP BY 2
+            SELECT 'ModelVersion', "modelVersionId", 'thumbsUpCount', month, count(*) FROM ok
+            WHERE recommended GROUP BY 2, 4
             UNION ALL
-            SELECT 'ModelVersion', "modelVersionId", 'thumbsDownCount', count(*) FROM ok
-            WHERE NOT recommended GROUP BY 2
+            SELECT 'ModelVersion', "modelVersionId", 'thumbsDownCount', month, count(*) FROM ok
+            WHERE NOT recommended GROUP BY 2, 4
             """,
         ),
     ),

@@ -42,10 +42,10 @@ PACKAGE = Package(
             """
             SELECT 'Tag' AS "entityType", "tagId" AS "entityId",
                    CASE type WHEN 'Follow' THEN 'followerCount' ELSE 'hiddenCount' END AS "metricType",
-                   count(*) AS value
+                   date_trunc('month', "createdAt")::date AS month, count(*) AS value
             FROM "TagEngagement"
             WHERE type IN ('Follow', 'Hide') AND "createdAt" >= {since} AND "createdAt" < {cutoff}
-            GROUP BY 2, 3
+            GROUP BY 2, 3, 4
             """,
         ),
     ),

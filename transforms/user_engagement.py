@@ -33,16 +33,20 @@ PACKAGE = Package(
             ("User.followerCount", "User.followingCount", "User.hiddenCount"),
             """
             WITH e AS (
-              SELECT "userId", "targetUserId", type::text AS type FROM "UserEngagement"
+              SELECT "userId", "targetUserId", type::text AS type,
+                     date_trunc('month', "createdAt")::date AS month
+              FROM "UserEngagement"
               WHERE "createdAt" >= {since} AND "createdAt" < {cutoff}
             )
             SELECT 'User' AS "entityType", "targetUserId" AS "entityId",
-                   'followerCount' AS "metricType", count(*) AS value
-            FROM e WHERE type = 'Follow' GROUP BY 2
+                   'followerCount' AS "metricType", month, count(*) AS value
+            FROM e WHERE type = 'Follow' GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', "userId", 'followingCount', count(*) FROM e WHERE type = 'Follow' GROUP BY 2
+            SELECT 'User', "userId", 'followingCount', month, count(*) FROM e
+            WHERE type = 'Follow' GROUP BY 2, 4
             UNION ALL
-            SELECT 'User', "targetUserId", 'hiddenCount', count(*) FROM e WHERE type = 'Hide' GROUP BY 2
+            SELECT 'User', "targetUserId", 'hiddenCount', month, count(*) FROM e
+            WHERE type = 'Hide' GROUP BY 2, 4
             """,
         ),
     ),
