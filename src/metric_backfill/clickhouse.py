@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -61,6 +62,7 @@ class ClickHouse:
 
     dsn: str
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _settings: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         check_dsn(self.dsn, "ClickHouse")
@@ -121,8 +123,31 @@ class ClickHouse:
     def command(self, sql: str, settings: dict | None = None) -> Any:
         return self._call("command", sql, settings=settings)
 
-    def query_rows(self, sql: str) -> list[tuple]:
-        return self._call("query", sql).result_rows
+    def query_rows(self, sql: str, settings: dict | None = None) -> list[tuple]:
+        return self._call("query", sql, settings=settings).result_rows
+
+    def stream_arrow(self, sql: str, settings: dict | None = None) -> Iterator[pa.RecordBatch]:
+        """The result in Arrow batches as the server sends them (chdb: fetched whole)."""
+        if self.embedded:
+            yield from self._call("query_arrow", sql, settings=settings).to_batches()
+            return
+        try:
+            with self._client().query_arrow_stream(sql, settings=settings) as batches:
+                yield from batches
+        except Exception as e:
+            raise classify_ch_error(e) from e
+
+    def supported(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Only the settings this server knows (newer ones are sent only where they exist)."""
+        known = self._known_settings(frozenset(settings))
+        return {k: v for k, v in settings.items() if k in known}
+
+    def _known_settings(self, names: frozenset[str]) -> frozenset[str]:
+        if names not in self._settings:
+            listed = ", ".join(string_literal(n) for n in sorted(names))
+            rows = self.query_rows(f"SELECT name FROM system.settings WHERE name IN ({listed})")
+            self._settings[names] = frozenset(name for (name,) in rows)
+        return self._settings[names]
 
     def query_arrow(self, sql: str) -> pa.Table:
         return self._call("query_arrow", sql)

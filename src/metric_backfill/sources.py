@@ -7,6 +7,7 @@ so the planner and the engine never care which one a package reads.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -32,6 +33,11 @@ class Source(Protocol):
     def time_literal(self, dt: datetime) -> str: ...
     def count_nulls(self, expr: str) -> str: ...
     def fetch(self, sql: str) -> pl.DataFrame: ...
+    def stream(self, sql: str) -> Iterator[pa.RecordBatch]: ...
+
+
+STREAM_ROWS = 100_000
+"""Rows per Arrow batch when a result is streamed rather than fetched whole (verify)."""
 
 
 @dataclass
@@ -68,6 +74,17 @@ class PostgresSource:
             raise classify_pg_error(e) from e
         return pl.from_arrow(table)  # type: ignore[return-value]
 
+    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """The result in batches of ``STREAM_ROWS``: memory stays flat whatever its size."""
+        os.environ.setdefault("RUST_LOG", "off")
+        import connectorx as cx
+
+        try:
+            reader = cx.read_sql(self.dsn, sql, return_type="arrow_stream", batch_size=STREAM_ROWS)
+            yield from reader
+        except Exception as e:
+            raise classify_pg_error(e) from e
+
 
 @dataclass
 class ClickHouseSource:
@@ -97,6 +114,10 @@ class ClickHouseSource:
         fixes = [pl.from_epoch(name, unit).cast(pl.Datetime("ms")).alias(name)
                  for name, unit in units.items() if unit]
         return frame.with_columns(fixes) if fixes else frame
+
+
+    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+        return self.ch.stream_arrow(sql)
 
 
 _EPOCH_UNITS = {"DateTime": "s", "Date": "d"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -76,7 +76,6 @@ def _quote(name: str) -> str:
 class Target:
     ch: ClickHouse
     table: str
-    _known: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_table_name(self.table)
@@ -90,6 +89,13 @@ class Target:
             db, tbl = self.table.split(".", 1)
             return string_literal(db), string_literal(tbl)
         return "currentDatabase()", string_literal(self.table)
+
+    @property
+    def database(self) -> str:
+        """The database holding the table (the connection's default when unqualified)."""
+        if "." in self.table:
+            return self.table.split(".", 1)[0]
+        return str(self.ch.query_rows("SELECT currentDatabase()")[0][0])
 
     def columns(self) -> dict[str, str]:
         db, tbl = self._db_and_table()
@@ -139,29 +145,18 @@ class Target:
         pinned = dict(INSERT_SETTINGS)
         if server_side:
             pinned |= SERVER_SIDE_INSERT_SETTINGS
-        known = self.known_settings()
-        return {"insert_deduplication_token": token,
-                **{k: v for k, v in pinned.items() if k in known}}
-
-    def known_settings(self) -> frozenset[str]:
-        """The settings this server has (newer ones are sent only where they exist)."""
-        if self._known is None:
-            names = sorted(INSERT_SETTINGS | SERVER_SIDE_INSERT_SETTINGS)
-            listed = ", ".join(f"'{n}'" for n in names)
-            rows = self.ch.query_rows(f"SELECT name FROM system.settings WHERE name IN ({listed})")
-            self._known = frozenset(name for (name,) in rows)
-        return self._known
+        return {"insert_deduplication_token": token, **self.ch.supported(pinned)}
 
     def insert(self, events: pa.Table, token: str) -> None:
         self.ch.insert_arrow(self.quoted, events, settings=self.insert_settings(token))
 
-    def _window_sql(self, window: Window) -> str:
+    def window_condition(self, window: Window) -> str:
         cond = f"createdAt < toDateTime64('{ms_text(window.cutoff)}', 3, 'UTC')"
         if window.since is not None:
             cond += f" AND createdAt >= toDateTime64('{ms_text(window.since)}', 3, 'UTC')"
         return cond
 
-    def _metric_sql(self, metrics: list[str]) -> str:
+    def metric_condition(self, metrics: list[str]) -> str:
         # names may come from audit files (load): literals, escaped
         pairs = ", ".join(
             "({}, {})".format(*map(string_literal, m.split(".", 1))) for m in sorted(metrics)
@@ -174,15 +169,7 @@ class Target:
             return {}
         rows = self.ch.query_rows(
             f"SELECT entityType, metricType, count() FROM {self.quoted} "
-            f"WHERE {self._metric_sql(metrics)} AND {self._window_sql(window)} "
+            f"WHERE {self.metric_condition(metrics)} AND {self.window_condition(window)} "
             f"GROUP BY entityType, metricType"
         )
         return {f"{e}.{m}": int(n) for e, m, n in rows}
-
-    def sums(self, metrics: list[str], window: Window) -> pa.Table:
-        """SUM(metricValue) per (entityType, entityId, metricType) inside the window."""
-        return self.ch.query_arrow(
-            f"SELECT entityType, entityId, metricType, toInt64(sum(metricValue)) AS value "
-            f"FROM {self.quoted} WHERE {self._metric_sql(metrics)} AND {self._window_sql(window)} "
-            f"GROUP BY entityType, entityId, metricType"
-        )
