@@ -46,12 +46,7 @@ def events_of(package: str, rows: pl.DataFrame, cutoff: datetime = CUTOFF,
 def backfill_and_verify(env: Env, packages: list[str], tmp_path: Path, since: datetime | None = None,
                         batch_size: int | None = None, **opts):
     """Run the packages into a fresh table of the session's chdb, then verify; returns both reports."""
-    from metric_backfill.clickhouse import ClickHouse
     from metric_backfill.engine import Runner, RunOptions
-    from metric_backfill.registry import select
-    from metric_backfill.sources import ClickHouseSource, PostgresSource, load_lookups, source_for
-    from metric_backfill.target import Target
-    from metric_backfill.verify import verify
 
     table = env.new_table("e2e")
     window = Window(cutoff=CUTOFF, since=since)
@@ -59,13 +54,25 @@ def backfill_and_verify(env: Env, packages: list[str], tmp_path: Path, since: da
                    state=tmp_path / f"state-{table}", batch_size=batch_size, progress=False,
                    **opts)
     report = Runner(o).run()
+    return report, verify_table(env, packages, table, window, o.params)
+
+
+def verify_table(env: Env, packages: list[str], table: str, window: Window,
+                 params: dict | None = None, metrics: list[str] | None = None, **kw):
+    """verify, in process, of a table of the session's chdb against the session's sources."""
+    from metric_backfill.clickhouse import ClickHouse
+    from metric_backfill.defaults import default_params
+    from metric_backfill.registry import select
+    from metric_backfill.sources import ClickHouseSource, PostgresSource, source_for
+    from metric_backfill.target import Target
+    from metric_backfill.verify import verify
+
     pkgs = select(packages)
     pg, ch = PostgresSource(env.pg), ClickHouseSource(ClickHouse(env.ch))
     sources = {p.name: source_for(p, pg, ch) for p in pkgs}
-    metrics = [m for p in pkgs for m in p.metric_names]
-    result = verify(pkgs, sources, Target(ClickHouse(env.ch), table), window,
-                    list(dict.fromkeys(metrics)), load_lookups(pkgs, pg), o.params)
-    return report, result
+    metrics = metrics or list(dict.fromkeys(m for p in pkgs for m in p.metric_names))
+    return verify(pkgs, sources, Target(ClickHouse(env.ch), table), window, metrics,
+                  params if params is not None else default_params(), pg=pg, **kw)
 
 
 def chdb_count(target_dir: Path, table: str = "entityMetricEvents") -> int:

@@ -8,6 +8,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,6 +29,7 @@ from .events import Window
 
 if TYPE_CHECKING:
     from .engine import RunOptions, RunReport
+    from .package import Package
 
 app = typer.Typer(
     help="Backfill ClickHouse entityMetricEvents from Postgres (and ClickHouse) sources, "
@@ -143,7 +145,8 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
         except (UserError, RunFailed) as e:
             _fail(e)
         except KeyboardInterrupt:
-            typer.echo("error: interrupted; continue with --resume", err=True)
+            resumable = fn.__name__ in ("run", "load")
+            typer.echo("error: interrupted" + ("; continue with --resume" if resumable else ""), err=True)
             raise typer.Exit(130) from None
         except Exception as e:  # an unexpected failure: still one line, no password
             _fail(e)
@@ -281,53 +284,97 @@ def _write_failed_report(path: Path, report: RunReport | None, error: BaseExcept
     path.write_text(json.dumps(doc, indent=1))
 
 
+Metrics = Annotated[str | None, typer.Option("--metrics", envvar=_env("METRICS"), help="Comma-separated Entity.metric names to verify (default: every metric of the packages).", show_default=False)]
+
+
 @app.command()
 @_guarded
 def verify(
     pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
-    exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
+    metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
+    sample_entities: Annotated[int | None, typer.Option("--sample-entities", min=1, help="Check about N entities per metric, the same ones every time (per-month sums then cover the sample).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr: a bar on a terminal, else a line every --progress-interval seconds.")] = True,
+    progress_interval: Annotated[float, typer.Option("--progress-interval", help="Seconds between progress lines when stderr is not a terminal.")] = 30.0,
     debug: Debug = False,
 ) -> None:
-    """Expected sums (independent SQL over the sources) vs. SUM(metricValue) in the target."""
-    ok = _verify(pg, ch, _target(target, state), table, _window(cutoff, since),
-                 _names(packages, "--packages"), _names(exclude_metrics, "--exclude-metrics") or [],
-                 json_out, top, _versions(exclude_versions))
-    if not ok:
+    """Expected sums (independent SQL over the sources) vs. the target, per entity and per month."""
+    from .progress import Steps
+
+    args = VerifyArgs(
+        pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
+        packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
+        exclude=_names(exclude_metrics, "--exclude-metrics") or [], json_out=json_out, top=top,
+        exclude_versions=_versions(exclude_versions), sample=sample_entities,
+        progress=Steps(enabled=progress, interval=progress_interval),
+    )
+    if not _verify(args):
         raise typer.Exit(1)
 
 
-def _verify(pg: str | None, ch: str | None, target: str, table: str, window: Window,
-            packages: list[str] | None, exclude: list[str], json_out: Path | None, top: bool,
-            exclude_versions: list[int]) -> bool:
+@dataclass
+class VerifyArgs:
+    pg: str | None
+    ch: str | None
+    target: str
+    table: str
+    window: Window
+    packages: list[str] | None = None
+    metrics: list[str] | None = None
+    exclude: list[str] = field(default_factory=list)
+    json_out: Path | None = None
+    top: bool = False
+    exclude_versions: list[int] = field(default_factory=list)
+    sample: int | None = None
+    progress: Any = None
+
+
+def _verify(a: VerifyArgs) -> bool:
     from .clickhouse import ClickHouse
     from .preflight import check_connections
     from .report import top_entities, verify_table
-    from .sources import ClickHouseSource, PostgresSource, load_lookups, source_for
+    from .sources import ClickHouseSource, PostgresSource, source_for
     from .target import Target
     from .verify import verify as do_verify
 
-    pkgs = registry.select(packages)
-    pg_src = PostgresSource(pg) if pg else None
-    ch_src = ClickHouseSource(ClickHouse(ch or target)) if any(p.source == "clickhouse" for p in pkgs) else None
+    pkgs, names = _verify_selection(a.packages, a.metrics, a.exclude)
+    pg_src = PostgresSource(a.pg) if a.pg else None
+    ch_src = (ClickHouseSource(ClickHouse(a.ch or a.target))
+              if any(p.source == "clickhouse" for p in pkgs) else None)
     sources = {p.name: source_for(p, pg_src, ch_src) for p in pkgs}
-    tgt = Target(ClickHouse(target), table)
-    check_connections(pg_src, {"--target": tgt.ch, **({"--ch": ch_src.ch} if ch_src and ch else {})})
+    tgt = Target(ClickHouse(a.target), a.table)
+    check_connections(pg_src, {"--target": tgt.ch, **({"--ch": ch_src.ch} if ch_src and a.ch else {})})
     if not tgt.exists():
-        raise UserError(f"target table {table} does not exist")
-    metrics = [m for m in dict.fromkeys(m for p in pkgs for m in p.metric_names) if m not in exclude]
-    report = do_verify(pkgs, sources, tgt, window, metrics, load_lookups(pkgs, pg_src),
-                       {"exclude_versions": exclude_versions})
+        raise UserError(f"target table {a.table} does not exist")
+    report = do_verify(pkgs, sources, tgt, a.window, names,
+                       {"exclude_versions": a.exclude_versions}, pg=pg_src, sample=a.sample,
+                       progress=a.progress, log=lambda line: typer.echo(line, err=True))
     typer.echo(verify_table(report))
-    if top:
+    if a.top:
         typer.echo("")
         typer.echo(top_entities(report))
-    if json_out:
-        json_out.write_text(json.dumps(report.to_json(), indent=1))
+    if a.json_out:
+        a.json_out.write_text(json.dumps(report.to_json(), indent=1))
     return report.ok
+
+
+def _verify_selection(packages: list[str] | None, metrics: list[str] | None,
+                      exclude: list[str]) -> tuple[list[Package], list[str]]:
+    """The packages to read and the metrics to check: ``--metrics`` narrows both (every
+    package feeding a named metric is read: User.reactionCount adds up several)."""
+    pkgs = registry.select(packages)
+    emitted = list(dict.fromkeys(m for p in pkgs for m in p.metric_names))
+    if metrics:
+        unknown = [m for m in metrics if m not in emitted]
+        if unknown:
+            raise UserError(f"--metrics: {', '.join(unknown)} not emitted by the packages selected; "
+                            "see 'metric-backfill list'")
+        emitted = [m for m in emitted if m in metrics]
+        pkgs = [p for p in pkgs if set(p.metric_names) & set(emitted)]
+    return pkgs, [m for m in emitted if m not in exclude]
 
 
 @app.command()
@@ -462,8 +509,9 @@ def demo(
         report = Runner(opts).run()
         typer.echo(run_summary(report))
         typer.echo("")
-        ok = _verify(dsn, None, target, DEFAULT_TABLE, window, names, [], None, False,
-                     list(DEFAULT_EXCLUDED_VERSIONS))
+        ok = _verify(VerifyArgs(pg=dsn, ch=None, target=target, table=DEFAULT_TABLE,
+                                window=window, packages=names,
+                                exclude_versions=list(DEFAULT_EXCLUDED_VERSIONS)))
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:
             typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")

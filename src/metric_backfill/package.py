@@ -54,8 +54,10 @@ class Metric:
 class Expected:
     """An independent SQL aggregate for verify.
 
-    The query must return columns ``entityType, entityId, metricType, value`` (summed per
-    entity) and may use ``{since}`` / ``{cutoff}`` placeholders (SQL timestamp literals).
+    The query must return columns ``entityType, entityId, metricType, month, value``: sums
+    per entity and per month of the event time (the first day of the month, a DATE, UTC), so
+    verify can compare both per entity and per month. It may use ``{since}`` / ``{cutoff}``
+    placeholders (SQL timestamp literals) and ``{exclude_versions}``.
     It runs on the package's source (Postgres or ClickHouse) and must not share code with
     the Polars transform: it is the second, independent statement of the metric.
     """

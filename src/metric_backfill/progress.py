@@ -94,8 +94,7 @@ def _eta(t: _Tally, elapsed: float) -> str:
         return "done"
     if t.batches_now == 0:
         return "?"
-    secs = int(left * elapsed / t.batches_now)
-    return f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+    return _clock(int(left * elapsed / t.batches_now))
 
 
 class Bars:
@@ -134,3 +133,68 @@ class Bars:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
+
+
+@dataclass
+class Steps:
+    """verify's progress: the steps of each phase (queries streamed, chunks compared), rows
+    streamed and an ETA — a tqdm bar on a terminal, else a line every ``interval`` seconds."""
+
+    enabled: bool = True
+    interval: float = 30.0
+    log: Callable[[str], None] = field(default=lambda s: print(s, file=sys.stderr))
+    name: str = ""
+    unit: str = ""
+    total: int = 0
+    done: int = 0
+    streamed: int = 0
+    current: str = ""
+    started: float = field(default_factory=time.monotonic)
+    last: float = field(default_factory=time.monotonic)
+    bar: object | None = None
+
+    def phase(self, name: str, total: int, unit: str) -> None:
+        self.close()
+        self.name, self.total, self.unit, self.done, self.streamed = name, total, unit, 0, 0
+        self.started = self.last = time.monotonic()
+        if self.enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=name, unit=f" {unit}", file=sys.stderr,
+                            dynamic_ncols=True, leave=True)
+
+    def label(self, current: str) -> None:
+        self.current = current
+        self._show()
+
+    def rows(self, n: int) -> None:
+        self.streamed += n
+        self._show()
+
+    def step(self) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)  # type: ignore[attr-defined]
+        self._show()
+
+    def _show(self) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.current}, {self.streamed:,} rows")  # type: ignore[attr-defined]
+            return
+        now = time.monotonic()
+        if not self.enabled or now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = "?" if not self.done else _clock(int((self.total - self.done) * elapsed / self.done))
+        self.log(f"progress {self.name}: {self.done}/{self.total} {self.unit} ({self.current}), "
+                 f"{self.streamed:,} rows streamed, ETA {eta}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()  # type: ignore[attr-defined]
+            self.bar = None
+
+
+def _clock(secs: int) -> str:
+    return f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"

@@ -78,18 +78,26 @@ def _key(v: object) -> str:
 
 def verify_table(report: VerifyReport) -> str:
     rows = [
-        [m.entity_type, m.metric_type, m.entities, m.expected_total, m.actual_total, m.mismatches]
+        [m.entity_type, m.metric_type, m.entities, m.expected_total, m.actual_total, m.mismatches,
+         m.month_mismatches]
         for m in report.metrics
     ]
-    out = [table(["entityType", "metricType", "entities", "expected", "actual", "mismatches"], rows,
-                 right={2, 3, 4, 5})]
-    bad = [m for m in report.metrics if m.mismatches]
-    for m in bad:
-        ex = "; ".join(f"{w['entityId']}: expected {w['expected']}, got {w['actual']}" for w in m.worst)
-        out.append(f"  {m.name} worst: {ex}")
+    out = [table(["entityType", "metricType", "entities", "expected", "actual", "mismatches",
+                  "months off"], rows, right={2, 3, 4, 5, 6})]
+    for m in report.metrics:
+        if m.mismatches:
+            ex = "; ".join(f"{w['entityId']}: expected {w['expected']}, got {w['actual']}" for w in m.worst)
+            out.append(f"  {m.name} worst: {ex}")
+        if m.month_mismatches:
+            months = [s for s in report.months if (s.entity_type, s.metric_type) == (m.entity_type, m.metric_type)
+                      and s.expected != s.actual]
+            ex = "; ".join(f"{s.month}: expected {s.expected}, got {s.actual}" for s in months[:5])
+            out.append(f"  {m.name} months: {ex}")
     out.append("")
     verdict = "OK" if report.ok else "MISMATCH"
-    out.append(f"{verdict}: {len(report.metrics)} metrics verified, {report.mismatches} mismatches")
+    scope = f" (a sample of about {report.sample:,} entities per metric)" if report.sample else ""
+    out.append(f"{verdict}: {len(report.metrics)} metrics verified per entity and per month{scope}, "
+               f"{report.mismatches} mismatches")
     return "\n".join(out)
 
 

@@ -1,35 +1,47 @@
 """verify: expected sums from independent SQL aggregates over the sources vs. the target.
 
-The expected side never calls a transform: each package states every metric a second time
-as a GROUP BY query (``Package.expected``). Sums are compared per (entityType, entityId,
-metricType) inside ``[since, cutoff)``; a metric fed by several packages (User.reactionCount)
-adds up the contributions of the packages selected.
+Sums are compared per (entityType, entityId, metricType) and per (entityType, metricType,
+month of the event time) inside ``[since, cutoff)``, so an event on the wrong entity, with the
+wrong value or in the wrong month is a mismatch. A metric fed by several packages
+(User.reactionCount) adds up the contributions of the packages selected.
+
+Memory does not grow with the data: the expected sums are streamed into a scratch table of the
+target ClickHouse (see ``expected``) and compared there with SQL, one entity type and entity-id
+range at a time, with spilling settings; only counts, totals and the worst examples come back.
 """
 
 from __future__ import annotations
 
+import math
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import polars as pl
-
+from .clickhouse import string_literal
 from .events import Window
+from .expected import VERIFY_SETTINGS, ExpectedLoader, families, in_metrics
 from .package import Package
-from .sources import Source, window_literals
+from .progress import Steps
+from .sampling import Sampler
+from .scratch import Scratch, sweep_leftovers
+from .sources import PostgresSource, Source
 from .target import Target
 
-KEY = ["entityType", "entityId", "metricType"]
+CHUNK_ROWS = 1_000_000
+"""Expected rows plus target events compared per query: bounds ClickHouse's GROUP BY."""
 
 
 @dataclass
 class MetricResult:
     entity_type: str
     metric_type: str
-    entities: int
-    mismatches: int
-    expected_total: int
-    actual_total: int
+    entities: int = 0
+    mismatches: int = 0
+    expected_total: int = 0
+    actual_total: int = 0
     worst: list[dict] = field(default_factory=list)
     top: list[dict] = field(default_factory=list)
+    month_mismatches: int = 0
 
     @property
     def name(self) -> str:
@@ -41,6 +53,7 @@ class MetricResult:
             "metricType": self.metric_type,
             "entities": self.entities,
             "mismatches": self.mismatches,
+            "month_mismatches": self.month_mismatches,
             "expected_total": self.expected_total,
             "actual_total": self.actual_total,
             "worst": self.worst,
@@ -49,98 +62,148 @@ class MetricResult:
 
 
 @dataclass
+class MonthSum:
+    entity_type: str
+    metric_type: str
+    month: str
+    """``YYYY-MM`` of the event time (UTC)."""
+    expected: int
+    actual: int
+
+    def to_json(self) -> dict:
+        return {"entityType": self.entity_type, "metricType": self.metric_type,
+                "month": self.month, "expected": self.expected, "actual": self.actual}
+
+
+@dataclass
 class VerifyReport:
     metrics: list[MetricResult]
+    months: list[MonthSum] = field(default_factory=list)
+    sample: int | None = None
+    """Entities per metric checked, when verify checked a sample."""
 
     @property
     def mismatches(self) -> int:
-        return sum(m.mismatches for m in self.metrics)
+        return sum(m.mismatches + m.month_mismatches for m in self.metrics)
 
     @property
     def ok(self) -> bool:
         return self.mismatches == 0
 
     def to_json(self) -> dict:
-        return {"ok": self.ok, "mismatches": self.mismatches, "metrics": [m.to_json() for m in self.metrics]}
-
-
-def sql_params(params: dict[str, object]) -> dict[str, str]:
-    """Run parameters as SQL text for the Expected templates."""
-    versions = [int(v) for v in params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
-    return {"exclude_versions": ", ".join(map(str, versions)) or "0"}
-
-
-def expected_sums(packages: list[Package], sources: dict[str, Source], window: Window,
-                  metrics: set[str], lookups: dict[str, pl.DataFrame] | None = None,
-                  params: dict[str, object] | None = None) -> pl.DataFrame:
-    lookups = lookups or {}
-    extra = sql_params(params or {})
-    frames = []
-    for pkg in packages:
-        src = sources[pkg.name]
-        for exp in pkg.expected:
-            if not metrics.intersection(exp.metrics):
-                continue
-            df = src.fetch(exp.sql.format(**window_literals(src, window), **extra))
-            df = df.select(
-                pl.col(df.columns[0]).cast(pl.String).alias("entityType"),
-                pl.col(df.columns[1]).cast(pl.Int64).alias("entityId"),
-                pl.col(df.columns[2]).cast(pl.String).alias("metricType"),
-                pl.col(df.columns[3]).cast(pl.Int64).alias("value"),
-            )
-            if exp.remap is not None:
-                mapping = lookups[exp.remap]
-                mapping = mapping.select(
-                    pl.col(mapping.columns[0]).cast(pl.Int64).alias("entityId"),
-                    pl.col(mapping.columns[1]).cast(pl.Int64).alias("mapped"),
-                )
-                df = (
-                    df.join(mapping, on="entityId", how="inner")
-                    .select("entityType", pl.col("mapped").alias("entityId"), "metricType", "value")
-                )
-            frames.append(df)
-    if not frames:
-        return pl.DataFrame(schema={"entityType": pl.String, "entityId": pl.Int64,
-                                    "metricType": pl.String, "value": pl.Int64})
-    all_rows = pl.concat(frames).filter(
-        pl.concat_str("entityType", pl.lit("."), "metricType").is_in(sorted(metrics))
-    )
-    return all_rows.group_by(KEY).agg(pl.col("value").sum())
+        return {"ok": self.ok, "mismatches": self.mismatches, "sample": self.sample,
+                "metrics": [m.to_json() for m in self.metrics],
+                "months": [m.to_json() for m in self.months]}
 
 
 def verify(packages: list[Package], sources: dict[str, Source], target: Target, window: Window,
-           metrics: list[str], lookups: dict[str, pl.DataFrame] | None = None,
-           params: dict[str, object] | None = None, examples: int = 5) -> VerifyReport:
-    expected = expected_sums(packages, sources, window, set(metrics), lookups, params)
-    actual = pl.from_arrow(target.sums(metrics, window))
-    assert isinstance(actual, pl.DataFrame)
-    actual = actual.select(
-        pl.col("entityType").cast(pl.String), pl.col("entityId").cast(pl.Int64),
-        pl.col("metricType").cast(pl.String), pl.col("value").cast(pl.Int64),
-    )
-    joined = (
-        expected.rename({"value": "expected"})
-        .join(actual.rename({"value": "actual"}), on=KEY, how="full", coalesce=True)
-        .with_columns(pl.col("expected").fill_null(0), pl.col("actual").fill_null(0))
-        .with_columns((pl.col("actual") - pl.col("expected")).alias("diff"))
-    )
-    results = []
-    for name in metrics:
-        et, mt = name.split(".", 1)
-        rows = joined.filter((pl.col("entityType") == et) & (pl.col("metricType") == mt))
-        bad = rows.filter(pl.col("diff") != 0)
-        worst = bad.sort(pl.col("diff").abs(), descending=True).head(examples)
-        top = rows.sort("actual", descending=True).head(examples)
-        results.append(
-            MetricResult(
-                entity_type=et,
-                metric_type=mt,
-                entities=rows.height,
-                mismatches=bad.height,
-                expected_total=int(rows["expected"].sum() or 0),
-                actual_total=int(rows["actual"].sum() or 0),
-                worst=worst.select("entityId", "expected", "actual").to_dicts(),
-                top=top.select("entityId", pl.col("actual").alias("value")).to_dicts(),
-            )
+           metrics: list[str], params: dict[str, object] | None = None,
+           pg: PostgresSource | None = None, examples: int = 5, sample: int | None = None,
+           progress: Steps | None = None,
+           log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> VerifyReport:
+    progress = progress or Steps(enabled=False)
+    sweep_leftovers(target.ch, target.database, log)
+    with Scratch(target.ch, target.database) as scratch:
+        sampler = Sampler.for_target(target, metrics, window, sample) if sample else None
+        condition = sampler.condition if sampler else None
+        loader = ExpectedLoader(scratch, sources, pg, window, params or {}, condition)
+        work = families(packages, set(metrics))
+        progress.phase("verify: expected sums", len(work), "queries")
+        for pkg, exp in work:
+            progress.label(pkg.name)
+            loader.load(pkg, exp, set(metrics), progress.rows)
+            progress.step()
+        comparison = Comparison(target, loader.table, window, metrics, condition, examples)
+        results = comparison.entities(progress)
+        months = comparison.months()
+    progress.close()
+    for m in months:
+        if m.expected != m.actual:
+            results[f"{m.entity_type}.{m.metric_type}"].month_mismatches += 1
+    return VerifyReport([results[name] for name in metrics], months, sample)
+
+
+@dataclass
+class Comparison:
+    """The expected scratch table against the target, in SQL inside the target ClickHouse."""
+
+    target: Target
+    expected: str
+    window: Window
+    metrics: list[str]
+    sample: Callable[[str, str, str], str] | None
+    examples: int
+
+    def sides(self, names: list[str], where: str = "true") -> str:
+        """Both sides as rows ``entityType, metricType, entityId, month, e, a``."""
+        t = self.target
+        sample = f" AND {self.sample('entityType', 'metricType', 'entityId')}" if self.sample else ""
+        return (
+            f"SELECT entityType, metricType, entityId, month, value AS e, toInt64(0) AS a "
+            f"FROM {self.expected} WHERE {in_metrics(names, 'entityType', 'metricType')} AND {where} "
+            f"UNION ALL "
+            f"SELECT entityType, metricType, toInt64(entityId), toDate32(toStartOfMonth(createdAt, 'UTC')), "
+            f"toInt64(0), toInt64(metricValue) FROM {t.quoted} WHERE {t.metric_condition(names)} "
+            f"AND {t.window_condition(self.window)} AND {where}{sample}"
         )
-    return VerifyReport(results)
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.target.ch.query_rows(sql, settings=self.target.ch.supported(VERIFY_SETTINGS))
+
+    def entities(self, progress: Steps) -> dict[str, MetricResult]:
+        results = {n: MetricResult(*n.split(".", 1)) for n in self.metrics}
+        by_type: dict[str, list[str]] = {}
+        for name in self.metrics:
+            by_type.setdefault(name.split(".", 1)[0], []).append(name)
+        chunks = [(et, names, r) for et, names in by_type.items() for r in self.ranges(et, names)]
+        progress.phase("verify: compare", len(chunks), "chunks")
+        for et, names, (lo, hi) in chunks:
+            progress.label(et)
+            self.compare_chunk(et, names, lo, hi, results)
+            progress.step()
+        return results
+
+    def ranges(self, entity_type: str, names: list[str]) -> list[tuple[int, int]]:
+        """Entity-id ranges of about ``CHUNK_ROWS`` rows (both sides) covering the entity type."""
+        rows = self.query(
+            f"SELECT min(entityId), max(entityId), count() FROM ({self.sides(names)}) "
+            f"WHERE entityType = {string_literal(entity_type)}"
+        )
+        lo, hi, n = (int(v) for v in rows[0])
+        if n == 0:
+            return []
+        chunks = max(1, math.ceil(n / CHUNK_ROWS))
+        width = math.ceil((hi - lo + 1) / chunks)
+        return [(lo + i * width, min(lo + (i + 1) * width, hi + 1)) for i in range(chunks)]
+
+    def compare_chunk(self, entity_type: str, names: list[str], lo: int, hi: int,
+                      results: dict[str, MetricResult]) -> None:
+        k = self.examples
+        where = f"entityType = {string_literal(entity_type)} AND entityId >= {lo} AND entityId < {hi}"
+        rows = self.query(
+            f"SELECT metricType, count(), countIf(expected != actual), sum(expected), sum(actual), "
+            f"groupArraySortedIf({k})((-abs(actual - expected), entityId, expected, actual), "
+            f"expected != actual), groupArraySorted({k})((-actual, entityId)) "
+            f"FROM (SELECT metricType, entityId, sum(e) AS expected, sum(a) AS actual "
+            f"FROM ({self.sides(names, where)}) GROUP BY metricType, entityId) GROUP BY metricType"
+        )
+        for mt, n, bad, exp_total, act_total, worst, top in rows:
+            r = results[f"{entity_type}.{mt}"]
+            r.entities += int(n)
+            r.mismatches += int(bad)
+            r.expected_total += int(exp_total)
+            r.actual_total += int(act_total)
+            r.worst = sorted(r.worst + [{"entityId": int(i), "expected": int(e), "actual": int(a)}
+                                        for _, i, e, a in worst],
+                             key=lambda w: (-abs(w["actual"] - w["expected"]), w["entityId"]))[:k]
+            r.top = sorted(r.top + [{"entityId": int(i), "value": -int(v)} for v, i in top],
+                           key=lambda t: (-t["value"], t["entityId"]))[:k]
+
+    def months(self) -> list[MonthSum]:
+        """Sums per (entityType, metricType, month): a handful of rows per metric."""
+        rows = self.query(
+            f"SELECT entityType, metricType, formatDateTime(month, '%Y-%m'), sum(e), sum(a) "
+            f"FROM ({self.sides(self.metrics)}) GROUP BY entityType, metricType, month "
+            f"ORDER BY entityType, metricType, month"
+        )
+        return [MonthSum(et, mt, m, int(e), int(a)) for et, mt, m, e, a in rows]

@@ -1,0 +1,91 @@
+"""Scratch tables: verify's working space inside the target ClickHouse, never left behind.
+
+verify streams expected sums into tables of the target's database so that the comparison runs
+in ClickHouse with bounded memory. Every table of one verify shares a prefix naming when it
+started and a random suffix (``mb_verify_20261202T235212_1a2b3c4d_expected``), so two verifies
+never collide and a leftover's age is in its name. They are dropped when the verify ends,
+whatever ends it (success, failure, SIGINT). A SIGKILL leaves them: the next verify drops
+leftovers older than a day and only names younger ones, which another verify may be using.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .clickhouse import ClickHouse, quote_ident, string_literal
+
+PREFIX = "mb_verify_"
+STALE_AFTER = timedelta(days=1)
+_NAME = re.compile(rf"{PREFIX}(\d{{8}}T\d{{6}})_([0-9a-f]{{8}})_\w+")
+_STAMP = "%Y%m%dT%H%M%S"
+
+
+def started_at(table: str) -> datetime | None:
+    """When the verify owning this scratch table started (None: not a scratch table)."""
+    m = _NAME.fullmatch(table)
+    return datetime.strptime(m.group(1), _STAMP).replace(tzinfo=UTC) if m else None
+
+
+@dataclass
+class Scratch:
+    """The scratch tables of one verify, in ``database`` of ``ch``."""
+
+    ch: ClickHouse
+    database: str
+    run: str = field(default_factory=lambda: f"{PREFIX}{datetime.now(UTC).strftime(_STAMP)}_"
+                                              f"{secrets.token_hex(4)}")
+    created: list[str] = field(default_factory=list)
+
+    def name(self, kind: str) -> str:
+        return f"{quote_ident(self.database)}.{quote_ident(f'{self.run}_{kind}')}"
+
+    def create(self, kind: str, columns: str, order_by: str) -> str:
+        """A MergeTree on disk (not Memory: chdb's memory is this process's memory)."""
+        table = self.name(kind)
+        self.created.append(table)
+        self.ch.command(f"CREATE TABLE {table} ({columns}) ENGINE = MergeTree ORDER BY ({order_by})")
+        return table
+
+    def drop(self) -> None:
+        while self.created:
+            self.ch.command(f"DROP TABLE IF EXISTS {self.created[-1]} SYNC")
+            self.created.pop()
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            self.drop()
+        except Exception:
+            if exc_type is None:
+                raise
+            # the error that stopped verify is the one to report (the drop most likely failed
+            # for the same reason); the next verify finds these tables and names them
+
+
+def sweep_leftovers(ch: ClickHouse, database: str, log: Callable[[str], None],
+                    now: datetime | None = None) -> list[str]:
+    """Drop scratch tables older than a day; name the younger ones. Returns those dropped."""
+    now = now or datetime.now(UTC)
+    rows = ch.query_rows(
+        f"SELECT name FROM system.tables WHERE database = {string_literal(database)} "
+        f"AND startsWith(name, {string_literal(PREFIX)}) ORDER BY name"
+    )
+    dropped = []
+    for (name,) in rows:
+        when = started_at(name)
+        if when is None:
+            continue
+        if now - when > STALE_AFTER:
+            ch.command(f"DROP TABLE IF EXISTS {quote_ident(database)}.{quote_ident(name)} SYNC")
+            dropped.append(name)
+            log(f"note: dropped {database}.{name}, left by a verify started {when:%Y-%m-%d %H:%M} UTC")
+        else:
+            log(f"note: {database}.{name} is left from a verify started {when:%Y-%m-%d %H:%M} UTC; "
+                f"another verify may still use it, so it stays until it is older than a day")
+    return dropped
