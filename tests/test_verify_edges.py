@@ -90,3 +90,29 @@ def test_compare_chunks_are_about_chunk_rows_even_with_an_outlier_id(env, tmp_pa
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     biggest = int(r.stdout.split("MAX")[-1])
     assert biggest <= 2 * 2000, biggest
+
+
+def test_bad_verify_usage_is_one_line_and_exit_2(env, tmp_path):
+    base = [*CLI, "verify", "--pg", env.pg, "--target", f"chdb://{tmp_path / 'ch'}", "--no-progress"]
+    for extra, says in ((["--metrics", "Image.Likes"], "--metrics: Image.Likes"),
+                        (["--json", str(tmp_path / "missing" / "v.json")], "--json: cannot write"),
+                        (["--sample-entities", "0"], "--sample-entities")):
+        r = subprocess.run([*base, *extra], capture_output=True, text=True)
+        assert r.returncode == 2, (extra, r.stderr)
+        assert says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_metrics_narrow_the_packages_read_and_progress_is_reported(env, target):  # noqa: F811
+    out = target.parent / "narrow.json"
+    r = subprocess.run([*CLI, "verify", "--pg", env.pg, "--target", f"chdb://{target}",
+                        "--packages", "image_reaction,article_reaction",
+                        "--metrics", "User.reactionCount,Image.Like", "--progress-interval", "0",
+                        "--json", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    assert sorted((m["entityType"], m["metricType"]) for m in doc["metrics"]) == [
+        ("Image", "Like"), ("User", "reactionCount")]
+    assert {(s["entityType"], s["metricType"]) for s in doc["months"]} == {
+        ("Image", "Like"), ("User", "reactionCount")}
+    assert "progress verify: expected sums:" in r.stderr
+    assert "progress verify: compare:" in r.stderr and "ETA" in r.stderr

@@ -64,6 +64,8 @@ BatchSize = Annotated[int | None, typer.Option("--batch-size", envvar=_env("BATC
 Concurrency = Annotated[int, typer.Option("--concurrency", envvar=_env("CONCURRENCY"), help="Batches in flight.")]
 State = Annotated[Path, typer.Option("--state", envvar=_env("STATE"), help="State directory (plan + ledger).")]
 Debug = Annotated[bool, typer.Option("--debug", envvar=_env("DEBUG"), help="Show tracebacks.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", envvar=_env("PROGRESS"), help="Progress on stderr: bars on a terminal, else a line every --progress-interval seconds.")]
+ProgressInterval = Annotated[float, typer.Option("--progress-interval", envvar=_env("PROGRESS_INTERVAL"), help="Seconds between progress lines when stderr is not a terminal.")]
 ExcludeVersions = Annotated[str, typer.Option("--exclude-versions", envvar=_env("EXCLUDE_VERSIONS"), help="Model version ids left out of generationCount.")]
 
 
@@ -243,8 +245,7 @@ def run(
     allow_existing: Annotated[bool, typer.Option("--allow-existing", help="Add events even if the target already has some for these metrics.")] = False,
     no_dedup_check: Annotated[bool, typer.Option("--no-dedup-check", help="Resume even if the target ignores insert tokens (may duplicate).")] = False,
     retries: Annotated[int, typer.Option("--retries", envvar=_env("RETRIES"), help="Retries per batch for transient errors.")] = 5,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr: bars on a terminal, else a line per package every --progress-interval seconds.")] = True,
-    progress_interval: Annotated[float, typer.Option("--progress-interval", help="Seconds between progress lines when stderr is not a terminal.")] = 30.0,
+    progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
     pushdown: Annotated[bool | None, typer.Option("--pushdown/--no-pushdown", help="ClickHouse packages as server-side INSERT … SELECT when source = target (default: whenever possible).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
     debug: Debug = False,
@@ -294,16 +295,17 @@ def verify(
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
-    sample_entities: Annotated[int | None, typer.Option("--sample-entities", min=1, help="Check about N entities per metric, the same ones every time (per-month sums then cover the sample).", show_default=False)] = None,
+    sample_entities: Annotated[int | None, typer.Option("--sample-entities", envvar=_env("SAMPLE_ENTITIES"), min=1, help="Check about N entities per metric, the same ones every time (per-month sums then cover the sample).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr: a bar on a terminal, else a line every --progress-interval seconds.")] = True,
-    progress_interval: Annotated[float, typer.Option("--progress-interval", help="Seconds between progress lines when stderr is not a terminal.")] = 30.0,
+    progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
     debug: Debug = False,
 ) -> None:
     """Expected sums (independent SQL over the sources) vs. the target, per entity and per month."""
     from .progress import Steps
 
+    if json_out is not None:
+        _check_writable(json_out, "--json")
     args = VerifyArgs(
         pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
@@ -313,6 +315,13 @@ def verify(
     )
     if not _verify(args):
         raise typer.Exit(1)
+
+
+def _check_writable(path: Path, flag: str) -> None:
+    """A result file that cannot be written is bad usage, found before hours of work."""
+    parent = path.resolve().parent
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UserError(f"{flag}: cannot write {path} (a directory, or no writable directory)")
 
 
 @dataclass
@@ -374,7 +383,10 @@ def _verify_selection(packages: list[str] | None, metrics: list[str] | None,
                             "see 'metric-backfill list'")
         emitted = [m for m in emitted if m in metrics]
         pkgs = [p for p in pkgs if set(p.metric_names) & set(emitted)]
-    return pkgs, [m for m in emitted if m not in exclude]
+    names = [m for m in emitted if m not in exclude]
+    if not names:
+        raise UserError("no metric left to verify: --exclude-metrics removes every metric selected")
+    return pkgs, names
 
 
 @app.command()

@@ -101,8 +101,10 @@ class ExpectedLoader:
 
     def copy(self, src: Source, sql: str, dest: str, on_rows: Callable[[int], None]) -> None:
         if isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn:
+            before = self.count(dest)
             self.ch.command(f"INSERT INTO {dest} SELECT * FROM ({sql})",
                             settings=self.ch.supported(VERIFY_SETTINGS))
+            on_rows(self.count(dest) - before)
             return
         for batch in src.stream(sql):
             self.ch.insert_arrow(dest, to_schema(batch, _SCHEMA))

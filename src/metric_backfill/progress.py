@@ -187,8 +187,9 @@ class Steps:
         self.last = now
         elapsed = now - self.started
         eta = "?" if not self.done else _clock(int((self.total - self.done) * elapsed / self.done))
+        rows = f"{self.streamed:,} rows streamed, " if self.streamed else ""
         self.log(f"progress {self.name}: {self.done}/{self.total} {self.unit} ({self.current}), "
-                 f"{self.streamed:,} rows streamed, ETA {eta}")
+                 f"{rows}ETA {eta}")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -39,6 +39,16 @@ class Sampler:
                 thresholds[f"{et}.{mt}"] = math.ceil(n * _SPACE / int(entities))
         return cls(thresholds)
 
+    def narrowed(self, entities: dict[str, int], n: int) -> Sampler:
+        """The sample cut down to about ``n`` entities per metric, given how many entities each
+        metric has under this sample (both sides): a subset of it, so both sides agree."""
+        thresholds = dict(self.thresholds)
+        for name, count in entities.items():
+            if count > n:
+                limit = thresholds.get(name, _SPACE)
+                thresholds[name] = max(1, n * limit // count)
+        return Sampler(thresholds)
+
     def condition(self, entity_type: str, metric_type: str, entity_id: str) -> str:
         """SQL (Postgres and ClickHouse): the row's entity is in its metric's sample."""
         if not self.thresholds:

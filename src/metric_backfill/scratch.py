@@ -27,7 +27,10 @@ _STAMP = "%Y%m%dT%H%M%S"
 def started_at(table: str) -> datetime | None:
     """When the verify owning this scratch table started (None: not a scratch table)."""
     m = _NAME.fullmatch(table)
-    return datetime.strptime(m.group(1), _STAMP).replace(tzinfo=UTC) if m else None
+    try:
+        return datetime.strptime(m.group(1), _STAMP).replace(tzinfo=UTC) if m else None
+    except ValueError:  # digits that are no date: not ours
+        return None
 
 
 @dataclass

@@ -12,9 +12,13 @@ range at a time, with spilling settings; only counts, totals and the worst examp
 
 from __future__ import annotations
 
+import itertools
 import math
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .clickhouse import string_literal
@@ -27,8 +31,10 @@ from .scratch import Scratch, sweep_leftovers
 from .sources import PostgresSource, Source
 from .target import Target
 
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 500_000
 """Expected rows plus target events compared per query: bounds ClickHouse's GROUP BY."""
+LEVELS = 1000
+"""Quantiles of the entity id the ranges are cut at (at most this many ranges per type)."""
 
 
 @dataclass
@@ -103,17 +109,22 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> VerifyReport:
     progress = progress or Steps(enabled=False)
     sweep_leftovers(target.ch, target.database, log)
-    with Scratch(target.ch, target.database) as scratch:
+    with _terminate_as_interrupt(), Scratch(target.ch, target.database) as scratch:
         sampler = Sampler.for_target(target, metrics, window, sample) if sample else None
-        condition = sampler.condition if sampler else None
-        loader = ExpectedLoader(scratch, sources, pg, window, params or {}, condition)
+        loader = ExpectedLoader(scratch, sources, pg, window, params or {},
+                                sampler.condition if sampler else None)
         work = families(packages, set(metrics))
         progress.phase("verify: expected sums", len(work), "queries")
         for pkg, exp in work:
             progress.label(pkg.name)
             loader.load(pkg, exp, set(metrics), progress.rows)
             progress.step()
-        comparison = Comparison(target, loader.table, window, metrics, condition, examples)
+        comparison = Comparison(target, loader.table, window, metrics, None, examples)
+        if sampler and sample:
+            # the target alone may undercount a metric's entities (it may lack events): the
+            # sample is narrowed to about N over both sides before comparing
+            comparison.sample = sampler.condition  # as loaded
+            comparison.sample = sampler.narrowed(comparison.entity_counts(), sample).condition
         results = comparison.entities(progress)
         months = comparison.months()
     progress.close()
@@ -121,6 +132,21 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
         if m.expected != m.actual:
             results[f"{m.entity_type}.{m.metric_type}"].month_mismatches += 1
     return VerifyReport([results[name] for name in metrics], months, sample)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (timeout, systemd, a cancelled CI job) end verify as Ctrl-C does,
+    so its scratch tables are dropped on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -137,14 +163,15 @@ class Comparison:
     def sides(self, names: list[str], where: str = "true") -> str:
         """Both sides as rows ``entityType, metricType, entityId, month, e, a``."""
         t = self.target
-        sample = f" AND {self.sample('entityType', 'metricType', 'entityId')}" if self.sample else ""
+        if self.sample:
+            where = f"{where} AND {self.sample('entityType', 'metricType', 'entityId')}"
         return (
             f"SELECT entityType, metricType, entityId, month, value AS e, toInt64(0) AS a "
             f"FROM {self.expected} WHERE {in_metrics(names, 'entityType', 'metricType')} AND {where} "
             f"UNION ALL "
             f"SELECT entityType, metricType, toInt64(entityId), toDate32(toStartOfMonth(createdAt, 'UTC')), "
             f"toInt64(0), toInt64(metricValue) FROM {t.quoted} WHERE {t.metric_condition(names)} "
-            f"AND {t.window_condition(self.window)} AND {where}{sample}"
+            f"AND {t.window_condition(self.window)} AND {where}"
         )
 
     def query(self, sql: str) -> list[tuple]:
@@ -164,17 +191,28 @@ class Comparison:
         return results
 
     def ranges(self, entity_type: str, names: list[str]) -> list[tuple[int, int]]:
-        """Entity-id ranges of about ``CHUNK_ROWS`` rows (both sides) covering the entity type."""
-        rows = self.query(
-            f"SELECT min(entityId), max(entityId), count() FROM ({self.sides(names)}) "
-            f"WHERE entityType = {string_literal(entity_type)}"
-        )
-        lo, hi, n = (int(v) for v in rows[0])
+        """Entity-id ranges of about ``CHUNK_ROWS`` rows (both sides) covering the entity type,
+        cut at row quantiles of the id (a sample of 8,192 ids, deterministic): an outlier id
+        or a busy stretch of ids does not make one range hold most rows."""
+        levels = ", ".join(f"{i / LEVELS}" for i in range(1, LEVELS))
+        lo, hi, n, qs = self.query(
+            f"SELECT min(entityId), max(entityId), count(), "
+            f"quantilesDeterministic({levels})(entityId, cityHash64(entityId)) "
+            f"FROM ({self.sides(names)}) WHERE entityType = {string_literal(entity_type)}"
+        )[0]
         if n == 0:
             return []
-        chunks = max(1, math.ceil(n / CHUNK_ROWS))
-        width = math.ceil((hi - lo + 1) / chunks)
-        return [(lo + i * width, min(lo + (i + 1) * width, hi + 1)) for i in range(chunks)]
+        chunks = min(math.ceil(n / CHUNK_ROWS), LEVELS)
+        cuts = {math.ceil(qs[min(max(round(i * LEVELS / chunks) - 1, 0), LEVELS - 2)])
+                for i in range(1, chunks)}
+        edges = [lo, *sorted(c for c in cuts if lo < c <= hi), hi + 1]
+        return list(itertools.pairwise(edges))
+
+    def entity_counts(self) -> dict[str, int]:
+        """Distinct entities per metric over both sides (estimated, ``uniq``)."""
+        rows = self.query(f"SELECT entityType, metricType, uniq(entityId) FROM "
+                          f"({self.sides(self.metrics)}) GROUP BY entityType, metricType")
+        return {f"{et}.{mt}": int(n) for et, mt, n in rows}
 
     def compare_chunk(self, entity_type: str, names: list[str], lo: int, hi: int,
                       results: dict[str, MetricResult]) -> None:
