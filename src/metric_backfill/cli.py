@@ -295,6 +295,7 @@ def verify(
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
+    concurrency: Annotated[int, typer.Option("--concurrency", envvar=_env("CONCURRENCY"), min=1, help="Source queries in flight.")] = 2,
     sample_entities: Annotated[int | None, typer.Option("--sample-entities", envvar=_env("SAMPLE_ENTITIES"), min=1, help="Check about N entities per metric, the same ones every time (per-month sums then cover the sample).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
@@ -310,7 +311,7 @@ def verify(
         pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
         exclude=_names(exclude_metrics, "--exclude-metrics") or [], json_out=json_out, top=top,
-        exclude_versions=_versions(exclude_versions), sample=sample_entities,
+        exclude_versions=_versions(exclude_versions), sample=sample_entities, concurrency=concurrency,
         progress=Steps(enabled=progress, interval=progress_interval),
     )
     if not _verify(args):
@@ -338,6 +339,7 @@ class VerifyArgs:
     top: bool = False
     exclude_versions: list[int] = field(default_factory=list)
     sample: int | None = None
+    concurrency: int = 2
     progress: Any = None
 
 
@@ -360,7 +362,8 @@ def _verify(a: VerifyArgs) -> bool:
         raise UserError(f"target table {a.table} does not exist")
     report = do_verify(pkgs, sources, tgt, a.window, names,
                        {"exclude_versions": a.exclude_versions}, pg=pg_src, sample=a.sample,
-                       progress=a.progress, log=lambda line: typer.echo(line, err=True))
+                       progress=a.progress, concurrency=a.concurrency,
+                       log=lambda line: typer.echo(line, err=True))
     typer.echo(verify_table(report))
     if a.top:
         typer.echo("")

@@ -10,6 +10,7 @@ which is streamed there too.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,13 +78,15 @@ class ExpectedLoader:
     def __post_init__(self) -> None:
         self.ch: ClickHouse = self.scratch.ch
         self.table = self.scratch.create("expected", EXPECTED_COLUMNS, EXPECTED_ORDER)
-        self._staging: str | None = None
+        self.stop = threading.Event()
+        """Set to make loads in other threads stop at their next batch."""
+        self._lock = threading.Lock()
         self._lookup: str | None = None
         self._loaded: set[str] = set()
 
     def load(self, pkg: Package, exp: Expected, metrics: set[str],
-             on_rows: Callable[[int], None]) -> int:
-        """Copy one Expected query's sums for ``metrics``; returns the rows it added."""
+             on_rows: Callable[[int], None]) -> None:
+        """Copy one Expected query's sums for ``metrics`` (safe to run in several threads)."""
         wanted = sorted(metrics.intersection(exp.metrics))
         src = self.sources[pkg.name]
         sql = exp.sql.format(**window_literals(src, self.window), **sql_params(self.params))
@@ -91,44 +94,43 @@ class ExpectedLoader:
         if self.sample is not None and exp.remap is None:
             where += " AND " + self.sample('q."entityType"', 'q."metricType"', 'q."entityId"')
         sql = f"SELECT * FROM ({sql}) AS q WHERE {where}"
-        before = self.count(self.table)
         if exp.remap is None:
             self.copy(src, sql, self.table, on_rows)
-        else:
-            self.copy(src, sql, self.staging(), on_rows)
-            self.remap(pkg, exp.remap)
-        return self.count(self.table) - before
+            return
+        with self._lock:
+            staging = self.scratch.create(f"staging_{len(self.scratch.created)}", EXPECTED_COLUMNS,
+                                          EXPECTED_ORDER)
+        self.copy(src, sql, staging, on_rows)
+        self.remap(pkg, exp.remap, staging)
 
     def copy(self, src: Source, sql: str, dest: str, on_rows: Callable[[int], None]) -> None:
         if isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn:
-            before = self.count(dest)
             self.ch.command(f"INSERT INTO {dest} SELECT * FROM ({sql})",
                             settings=self.ch.supported(VERIFY_SETTINGS))
-            on_rows(self.count(dest) - before)
             return
         for batch in src.stream(sql):
+            if self.stop.is_set():
+                raise KeyboardInterrupt
             self.ch.insert_arrow(dest, to_schema(batch, _SCHEMA))
             on_rows(batch.num_rows)
 
-    def remap(self, pkg: Package, lookup: str) -> None:
+    def remap(self, pkg: Package, lookup: str, staging: str) -> None:
         """Staged sums → the expected table with entityId replaced by the lookup's ``mapped``;
         ids missing from the lookup drop out (an inner join, as in the transform)."""
         table = self.lookup(pkg, lookup)
         where = "" if self.sample is None else "WHERE " + self.sample("s.entityType", "s.metricType", "l.mapped")
         self.ch.command(
             f"INSERT INTO {self.table} SELECT s.entityType, l.mapped, s.metricType, s.month, s.value "
-            f"FROM {self.staging()} AS s INNER JOIN (SELECT id, mapped FROM {table} "
+            f"FROM {staging} AS s INNER JOIN (SELECT id, mapped FROM {table} "
             f"WHERE name = {string_literal(lookup)}) AS l ON l.id = s.entityId {where}",
             settings=self.ch.supported(VERIFY_SETTINGS),
         )
-        self.ch.command(f"TRUNCATE TABLE {self.staging()}")
-
-    def staging(self) -> str:
-        if self._staging is None:
-            self._staging = self.scratch.create("staging", EXPECTED_COLUMNS, EXPECTED_ORDER)
-        return self._staging
 
     def lookup(self, pkg: Package, name: str) -> str:
+        with self._lock:
+            return self._load_lookup(pkg, name)
+
+    def _load_lookup(self, pkg: Package, name: str) -> str:
         if self._lookup is None:
             self._lookup = self.scratch.create("lookup", LOOKUP_COLUMNS, "name, id")
         if name not in self._loaded:
@@ -144,9 +146,6 @@ class ExpectedLoader:
                 self.ch.insert_arrow(self._lookup, rows.append_column("name", names))
             self._loaded.add(name)
         return self._lookup
-
-    def count(self, table: str) -> int:
-        return int(self.ch.query_rows(f"SELECT count() FROM {table}")[0][0])
 
 
 def to_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.Table:

@@ -18,13 +18,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .clickhouse import string_literal
 from .events import Window
 from .expected import VERIFY_SETTINGS, ExpectedLoader, families, in_metrics
-from .package import Package
+from .package import Expected, Package
 from .progress import Steps
 from .sampling import Sampler
 from .scratch import Scratch, sweep_leftovers
@@ -105,7 +106,7 @@ class VerifyReport:
 def verify(packages: list[Package], sources: dict[str, Source], target: Target, window: Window,
            metrics: list[str], params: dict[str, object] | None = None,
            pg: PostgresSource | None = None, examples: int = 5, sample: int | None = None,
-           progress: Steps | None = None,
+           progress: Steps | None = None, concurrency: int = 2,
            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> VerifyReport:
     progress = progress or Steps(enabled=False)
     sweep_leftovers(target.ch, target.database, log)
@@ -113,12 +114,7 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
         sampler = Sampler.for_target(target, metrics, window, sample) if sample else None
         loader = ExpectedLoader(scratch, sources, pg, window, params or {},
                                 sampler.condition if sampler else None)
-        work = families(packages, set(metrics))
-        progress.phase("verify: expected sums", len(work), "queries")
-        for pkg, exp in work:
-            progress.label(pkg.name)
-            loader.load(pkg, exp, set(metrics), progress.rows)
-            progress.step()
+        _load_all(loader, families(packages, set(metrics)), set(metrics), progress, concurrency)
         comparison = Comparison(target, loader.table, window, metrics, None, examples)
         if sampler and sample:
             # the target alone may undercount a metric's entities (it may lack events): the
@@ -132,6 +128,25 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
         if m.expected != m.actual:
             results[f"{m.entity_type}.{m.metric_type}"].month_mismatches += 1
     return VerifyReport([results[name] for name in metrics], months, sample)
+
+
+def _load_all(loader: ExpectedLoader, work: list[tuple[Package, Expected]], metrics: set[str],
+              progress: Steps, concurrency: int) -> None:
+    """The Expected queries, ``concurrency`` at a time: each is one source query the source
+    aggregates alone (a CTE is never parallel in Postgres), so two keep two cores busy."""
+    progress.phase("verify: expected sums", len(work), "queries")
+    with ThreadPoolExecutor(max(1, concurrency)) as pool:
+        futures = {pool.submit(loader.load, pkg, exp, metrics, progress.rows): pkg.name
+                   for pkg, exp in work}
+        try:
+            for done in as_completed(futures):
+                done.result()
+                progress.label(futures[done])
+                progress.step()
+        except BaseException:
+            loader.stop.set()  # the others stop at their next batch; then the scratch is dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 @contextmanager
