@@ -33,11 +33,16 @@ LOOKUP_COLUMNS = "name LowCardinality(String), id Int64, mapped Int64"
 VERIFY_SETTINGS = {
     # chdb runs inside this process: a GROUP BY, sort or join over many entities spills to
     # disk instead of growing the process
-    "max_bytes_before_external_group_by": 200_000_000,
-    "max_bytes_before_external_sort": 200_000_000,
+    "max_bytes_before_external_group_by": 50_000_000,
+    "max_bytes_before_external_sort": 50_000_000,
     "join_algorithm": "grace_hash",
     "grace_hash_join_initial_buckets": 8,
-    "max_bytes_in_join": 100_000_000,
+    "max_bytes_in_join": 50_000_000,
+    # a server-side INSERT … SELECT into a scratch table writes blocks of 100,000 rows
+    # instead of squashing a million rows (256 MB) in memory first
+    "max_insert_block_size": 100_000,
+    "min_insert_block_size_rows": 100_000,
+    "min_insert_block_size_bytes": 32_000_000,
     # months before 1970 or after 2149 are months, not saturated dates
     "enable_extended_results_for_datetime_functions": 1,
 }
@@ -102,6 +107,11 @@ class ExpectedLoader:
                                           EXPECTED_ORDER)
         self.copy(src, sql, staging, on_rows)
         self.remap(pkg, exp.remap, staging)
+
+    def server_side(self, pkg: Package) -> bool:
+        """The package's source is the target ClickHouse: its sums are copied by the server."""
+        src = self.sources[pkg.name]
+        return isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn
 
     def copy(self, src: Source, sql: str, dest: str, on_rows: Callable[[int], None]) -> None:
         if isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn:
