@@ -69,6 +69,17 @@ def source_rows(dir_: Path) -> int:
     return sum(json.loads((dir_ / "seeded.json").read_text())["rows"].values())
 
 
+def markdown(rows: list[dict]) -> str:
+    """The table for RESULTS.md: one line per scale, before and after side by side."""
+    out = ["| scale | source rows | seconds | peak RSS MB | before: seconds | before: peak RSS MB |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        b = r.get("before", {})
+        out.append(f"| {r['scale']:g} | {r['source_rows']:,} | {r['after']['seconds']} | "
+                   f"{r['after']['peak_rss_mb']:,} | {b.get('seconds', '')} | {b.get('peak_rss_mb', '')} |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scales", default="2,10,30")
@@ -95,6 +106,7 @@ def main() -> None:
                            capture_output=True)
         rows.append(row)
         print(json.dumps(row), flush=True)
+    print(markdown(rows))
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True).stdout.strip()
     args.out.write_text(json.dumps({

@@ -295,7 +295,7 @@ def verify(
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
-    concurrency: Annotated[int, typer.Option("--concurrency", envvar=_env("CONCURRENCY"), min=1, help="Source queries in flight.")] = 2,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", envvar=_env("CONCURRENCY"), min=1, help="Source queries in flight (default: 2 into a ClickHouse server, 1 into chdb, which shares this process's memory).", show_default=False)] = None,
     sample_entities: Annotated[int | None, typer.Option("--sample-entities", envvar=_env("SAMPLE_ENTITIES"), min=1, help="Check about N entities per metric, the same ones every time (per-month sums then cover the sample).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     top: Annotated[bool, typer.Option("--top/--no-top", help="Also print the 5 largest entities per metric.")] = False,
@@ -339,7 +339,7 @@ class VerifyArgs:
     top: bool = False
     exclude_versions: list[int] = field(default_factory=list)
     sample: int | None = None
-    concurrency: int = 2
+    concurrency: int | None = None
     progress: Any = None
 
 

@@ -106,7 +106,7 @@ class VerifyReport:
 def verify(packages: list[Package], sources: dict[str, Source], target: Target, window: Window,
            metrics: list[str], params: dict[str, object] | None = None,
            pg: PostgresSource | None = None, examples: int = 5, sample: int | None = None,
-           progress: Steps | None = None, concurrency: int = 2,
+           progress: Steps | None = None, concurrency: int | None = None,
            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> VerifyReport:
     progress = progress or Steps(enabled=False)
     sweep_leftovers(target.ch, target.database, log)
@@ -114,6 +114,8 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
         sampler = Sampler.for_target(target, metrics, window, sample) if sample else None
         loader = ExpectedLoader(scratch, sources, pg, window, params or {},
                                 sampler.condition if sampler else None)
+        # chdb's memory is this process's: one stream at a time keeps it flat with the data
+        concurrency = concurrency or (1 if target.ch.embedded else 2)
         _load_all(loader, families(packages, set(metrics)), set(metrics), progress, concurrency)
         comparison = Comparison(target, loader.table, window, metrics, None, examples)
         if sampler and sample:
