@@ -116,3 +116,22 @@ def test_metrics_narrow_the_packages_read_and_progress_is_reported(env, target):
         ("Image", "Like"), ("User", "reactionCount")}
     assert "progress verify: expected sums:" in r.stderr
     assert "progress verify: compare:" in r.stderr and "ETA" in r.stderr
+
+
+def test_streamed_batches_become_the_scratch_columns():
+    # a ClickHouse server sends Date as UInt16 days; Postgres sends sum(bigint) as numeric
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from metric_backfill.expected import _SCHEMA, to_schema
+
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(["Image"]), pa.array([7], pa.int32()), pa.array(["Like"]),
+         pa.array([19_783], pa.uint16()), pa.array([Decimal(12)], pa.decimal128(38, 0))],
+        names=["entityType", "entityId", "metricType", "month", "value"])
+    out = to_schema(batch, _SCHEMA)
+    assert out.schema == _SCHEMA
+    assert out.to_pylist() == [{"entityType": "Image", "entityId": 7, "metricType": "Like",
+                                "month": dt.date(2024, 3, 1), "value": 12}]
