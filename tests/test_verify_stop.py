@@ -20,11 +20,13 @@ def test_a_verify_that_fails_does_not_leave_an_earlier_ok_json(env, target, tmp_
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["ok"] is True
     dead = "postgresql://backfill@127.0.0.1:1/civitai"  # nothing listens on port 1
-    r = subprocess.run([*_verify(env, target, "--json", str(out))[:3], "--pg", dead,
-                        *_verify(env, target, "--json", str(out))[5:]], capture_output=True, text=True)
+    args = _verify(env, target, "--json", str(out))
+    args[args.index("--pg") + 1] = dead
+    r = subprocess.run(args, capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
     assert not out.exists() or json.loads(out.read_text()).get("ok") is not True, \
         "a failed verify left the previous run's ok: true in --json"
+    assert json.loads(out.read_text()) == {"ok": False, "error": r.stderr.strip().removeprefix("error: ")}
 
 
 DOUBLE = """

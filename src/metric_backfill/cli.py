@@ -307,6 +307,7 @@ def verify(
 
     if json_out is not None:
         _check_writable(json_out, "--json")
+        json_out.unlink(missing_ok=True)  # a verify that fails must not leave an earlier result
     args = VerifyArgs(
         pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
@@ -314,7 +315,14 @@ def verify(
         exclude_versions=_versions(exclude_versions), sample=sample_entities, concurrency=concurrency,
         progress=Steps(enabled=progress, interval=progress_interval),
     )
-    if not _verify(args):
+    try:
+        ok = _verify(args)
+    except BaseException as e:
+        if json_out is not None and not isinstance(e, typer.Exit):
+            message = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            json_out.write_text(json.dumps({"ok": False, "error": message}, indent=1))
+        raise
+    if not ok:
         raise typer.Exit(1)
 
 

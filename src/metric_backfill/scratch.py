@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -63,12 +66,31 @@ class Scratch:
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
-            self.drop()
+            with _signals_deferred():
+                self.drop()
         except Exception:
             if exc_type is None:
                 raise
             # the error that stopped verify is the one to report (the drop most likely failed
             # for the same reason); the next verify finds these tables and names them
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """A second Ctrl-C or kill while the tables are dropped waits until they are gone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {sig: signal.signal(sig, lambda signum, _: caught.append(signum)) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def sweep_leftovers(ch: ClickHouse, database: str, log: Callable[[str], None],
