@@ -110,11 +110,13 @@ class ExpectedLoader:
 
     def server_side(self, pkg: Package) -> bool:
         """The package's source is the target ClickHouse: its sums are copied by the server."""
-        src = self.sources[pkg.name]
+        return self._is_target(self.sources[pkg.name])
+
+    def _is_target(self, src: Source) -> bool:
         return isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn
 
     def copy(self, src: Source, sql: str, dest: str, on_rows: Callable[[int], None]) -> None:
-        if isinstance(src, ClickHouseSource) and src.ch.dsn == self.ch.dsn:
+        if self._is_target(src):
             self.ch.command(f"INSERT INTO {dest} SELECT * FROM ({sql})",
                             settings=self.ch.supported(VERIFY_SETTINGS))
             return

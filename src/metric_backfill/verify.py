@@ -117,11 +117,10 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
         # chdb's memory is this process's: one stream at a time keeps it flat with the data
         concurrency = concurrency or (1 if target.ch.embedded else 2)
         _load_all(loader, families(packages, set(metrics)), set(metrics), progress, concurrency)
-        comparison = Comparison(target, loader.table, window, metrics, None, examples)
+        comparison = Comparison(target, loader.table, window, metrics, loader.sample, examples)
         if sampler and sample:
             # the target alone may undercount a metric's entities (it may lack events): the
-            # sample is narrowed to about N over both sides before comparing
-            comparison.sample = sampler.condition  # as loaded
+            # sample as loaded is narrowed to about N over both sides before comparing
             comparison.sample = sampler.narrowed(comparison.entity_counts(), sample).condition
         results = comparison.entities(progress)
         months = comparison.months()
@@ -140,15 +139,17 @@ def _load_all(loader: ExpectedLoader, work: list[tuple[Package, Expected]], metr
     Queries the target ClickHouse runs itself go first, one at a time: beside them (chdb
     serialises its calls) a streamed result would pile up in the reader's buffers."""
     progress.phase("verify: expected sums", len(work), "queries")
+    streamed = []
     for pkg, exp in work:
-        if loader.server_side(pkg):
-            progress.label(pkg.name)
-            loader.load(pkg, exp, metrics, progress.rows)
-            progress.step()
-    work = [(pkg, exp) for pkg, exp in work if not loader.server_side(pkg)]
+        if not loader.server_side(pkg):
+            streamed.append((pkg, exp))
+            continue
+        progress.label(pkg.name)
+        loader.load(pkg, exp, metrics, progress.rows)
+        progress.step()
     with ThreadPoolExecutor(max(1, concurrency)) as pool:
         futures = {pool.submit(loader.load, pkg, exp, metrics, progress.rows): pkg.name
-                   for pkg, exp in work}
+                   for pkg, exp in streamed}
         try:
             for done in as_completed(futures):
                 done.result()
