@@ -186,13 +186,6 @@ def window() -> Any:
     return Window(cutoff=DEFAULT_CUTOFF)
 
 
-def to_event_table(events: Any) -> Any:
-    """The engine's conversion of exploded events to the insert block (engine.Runner.process)."""
-    from metric_backfill.events import EVENT_ARROW_SCHEMA
-
-    return events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
-
-
 def measure_pg(dsn: str, names: list[str], batch_size: int | None, events_dir: Path) -> dict[str, Any]:
     """floor (COPY), ConnectorX, ADBC, transform for every Postgres package; writes the event
     tables (one Arrow IPC file per batch) for the insert-alone measurement."""
@@ -204,7 +197,7 @@ def measure_pg(dsn: str, names: list[str], batch_size: int | None, events_dir: P
 
     from metric_backfill import registry
     from metric_backfill.defaults import default_params
-    from metric_backfill.events import explode
+    from metric_backfill.events import event_table, explode
     from metric_backfill.package import Context
     from metric_backfill.plan import plan_package
     from metric_backfill.sources import PostgresSource, load_lookups, window_sql
@@ -283,7 +276,7 @@ def measure_pg(dsn: str, names: list[str], batch_size: int | None, events_dir: P
             t0 = now()
             ex = explode(pkg, rows, w, ctx)
             t1 = now()
-            tables.append(to_event_table(ex.events))
+            tables.append(event_table(pkg, ex.events))
             t_arrow += now() - t1
             t_explode += t1 - t0
         res[pkg.name]["explode_seconds"] = t_explode
@@ -350,7 +343,7 @@ def measure_ch_packages(ch: Any, pg: str, names: list[str], batch_size: int | No
     """The ClickHouse packages: reader (query_arrow → Polars), transform, insert, per package."""
     from metric_backfill import registry
     from metric_backfill.defaults import default_params
-    from metric_backfill.events import explode
+    from metric_backfill.events import event_table, explode
     from metric_backfill.package import Context
     from metric_backfill.plan import plan_package
     from metric_backfill.sources import ClickHouseSource, PostgresSource, load_lookups
@@ -370,7 +363,7 @@ def measure_ch_packages(ch: Any, pg: str, names: list[str], batch_size: int | No
         t_read = now() - t0
         ctx = Context(lookups=load_lookups([pkg], PostgresSource(pg)), params=default_params())
         t0 = now()
-        tables = [to_event_table(explode(pkg, f, w, ctx).events) for f in frames]
+        tables = [event_table(pkg, explode(pkg, f, w, ctx).events) for f in frames]
         t_transform = now() - t0
         t0 = now()
         for i, t in enumerate(tables):
@@ -515,8 +508,9 @@ def measure_rowwise(ch: Any, pg: str, name: str, limit: int) -> dict[str, Any]:
     Target(ch, table).ensure()
     client = ch._client()
     fn = ROWWISE[name]
+    order = ", ".join(f'"{c}"' for c in pkg.row_key)
     sql = (f"SELECT {pkg.columns} FROM {pkg.from_sql} WHERE {window_sql(pkg, src, window())} "
-           f"ORDER BY {pkg.order_by} LIMIT {int(limit)}")
+           f"ORDER BY {order} LIMIT {int(limit)}")
     t0 = now()
     with psycopg.connect(pg) as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(sql)

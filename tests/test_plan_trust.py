@@ -79,7 +79,7 @@ def test_an_overlapping_plan_is_refused_even_with_a_valid_checksum(env, interrup
 def test_a_resume_after_a_package_definition_changed_is_refused(env, interrupted, monkeypatch):
     state, table, _ = interrupted
     packages = dict(registry.all_packages())
-    packages["buzz_tip"] = dataclasses.replace(packages["buzz_tip"], order_by="\"createdAt\"")
+    packages["buzz_tip"] = dataclasses.replace(packages["buzz_tip"], row_key=("fromUserId",))
     monkeypatch.setattr(registry, "all_packages", lambda: packages)
     with pytest.raises(UserError, match="buzz_tip") as err:
         Runner(_opts(env, state, table, resume=True)).run()

@@ -34,7 +34,6 @@ PACKAGE = Package(
     key_kind="int",
     time_filter=('COALESCE(a."publishedAt", a."createdAt")',),
     where='a."publishedAt" IS NOT NULL OR a.status = \'Published\'',
-    order_by="a.id",
     tables={"Article": ("id", "userId", "status", "publishedAt", "createdAt")},
     metrics=(
         Metric("User", "articleCount", c("userId"), c("userId"), c("publishedAt"),

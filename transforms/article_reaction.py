@@ -26,7 +26,6 @@ PACKAGE = Package(
     key="ar.id",
     key_kind="int",
     time_filter=('ar."createdAt"',),
-    order_by="ar.id",
     tables={
         "ArticleReaction": ("id", "articleId", "userId", "reaction", "createdAt"),
         "Article": ("id", "userId"),

@@ -22,7 +22,6 @@ PACKAGE = Package(
     key="b.id",
     key_kind="int",
     time_filter=('b."createdAt"',),
-    order_by="b.id",
     tables={"Bounty": ("id", "userId", "createdAt")},
     metrics=(
         Metric("User", "bountyCount", c("userId"), c("userId"), c("createdAt"),

@@ -39,7 +39,6 @@ PACKAGE = Package(
     key='bb."bountyId"',
     key_kind="int",
     time_filter=('bb."createdAt"', 'bb."awardedAt"'),
-    order_by='bb."bountyId", bb."userId"',
     row_key=("bountyId", "userId"),
     tables={
         "BountyBenefactor": ("bountyId", "userId", "unitAmount", "createdAt", "awardedToId",

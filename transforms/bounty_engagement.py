@@ -26,7 +26,6 @@ PACKAGE = Package(
     key='e."bountyId"',
     key_kind="int",
     time_filter=('e."createdAt"',),
-    order_by='e.type, e."bountyId", e."userId"',
     row_key=("type", "bountyId", "userId"),
     tables={"BountyEngagement": ("type", "bountyId", "userId", "createdAt"), "Bounty": ("id",)},
     metrics=(

@@ -23,7 +23,6 @@ PACKAGE = Package(
     key="be.id",
     key_kind="int",
     time_filter=('be."createdAt"',),
-    order_by="be.id",
     tables={"BountyEntry": ("id", "bountyId", "userId", "createdAt")},
     metrics=(
         Metric("Bounty", "entryCount", c("bountyId"), c("userId").fill_null(0), c("createdAt"),

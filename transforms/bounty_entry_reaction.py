@@ -29,7 +29,6 @@ PACKAGE = Package(
     key='ber."bountyEntryId"',
     key_kind="int",
     time_filter=('ber."createdAt"',),
-    order_by='ber."bountyEntryId", ber."userId", ber.reaction',
     row_key=("bountyEntryId", "userId", "reaction"),
     tables={
         "BountyEntryReaction": ("bountyEntryId", "userId", "reaction", "createdAt"),

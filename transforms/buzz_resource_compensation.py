@@ -29,7 +29,6 @@ PACKAGE = Package(
     key="date",
     key_kind="time",
     time_filter=("date",),
-    order_by="date, modelVersionId",
     row_key=("date", "modelVersionId"),
     default_batch_size=500_000,
     tables={"default.buzz_resource_compensation": ("date", "modelVersionId", "total")},

@@ -34,7 +34,6 @@ PACKAGE = Package(
     key='bt."createdAt"',
     key_kind="time",
     time_filter=('bt."createdAt"',),
-    order_by='bt."entityType", bt."entityId", bt."fromUserId"',
     row_key=("entityType", "entityId", "fromUserId"),
     tables={"BuzzTip": ("entityType", "entityId", "toUserId", "fromUserId", "amount", "createdAt")},
     metrics=_entity_metrics()

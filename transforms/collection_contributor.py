@@ -42,7 +42,6 @@ PACKAGE = Package(
     key='cc."userId"',
     key_kind="int",
     time_filter=(EVENT_AT_SQL,),
-    order_by='cc."userId", cc."collectionId"',
     row_key=("userId", "collectionId"),
     tables={
         "CollectionContributor": ("userId", "collectionId", "permissions", "createdAt", "updatedAt"),

@@ -54,7 +54,6 @@ PACKAGE = Package(
     key="ci.id",
     key_kind="int",
     time_filter=(EVENT_AT_SQL,),
-    order_by="ci.id",
     tables={
         "CollectionItem": ("id", "collectionId", "articleId", "imageId", "modelId", "postId",
                            "addedById", "createdAt", "updatedAt"),

@@ -25,7 +25,6 @@ PACKAGE = Package(
     key="cm.id",
     key_kind="int",
     time_filter=('cm."createdAt"',),
-    order_by="cm.id",
     tables={"Comment": ("id", "modelId", "userId", "createdAt", "tosViolation")},
     metrics=(
         Metric("Model", "commentCount", c("modelId"), c("userId"), c("createdAt"),

@@ -60,7 +60,6 @@ PACKAGE = Package(
     key="cm.id",
     key_kind="int",
     time_filter=('cm."createdAt"',),
-    order_by="cm.id",
     tables={
         "CommentV2": ("id", "userId", "createdAt", "threadId"),
         "Thread": ("id", "articleId", "bountyId", "imageId", "postId", "modelId", "reviewId",

@@ -20,7 +20,6 @@ PACKAGE = Package(
     key="ir.id",
     key_kind="int",
     time_filter=('ir."createdAt"',),
-    order_by="ir.id",
     tables={
         "ImageReaction": ("id", "imageId", "userId", "reaction", "createdAt"),
         "Image": ("id", "userId", "postId"),

@@ -26,7 +26,6 @@ PACKAGE = Package(
     key='irn."imageId"',
     key_kind="int",
     time_filter=('i."createdAt"',),
-    order_by='irn."imageId", irn."modelVersionId"',
     row_key=("imageId", "modelVersionId"),
     tables={
         "ImageResourceNew": ("imageId", "modelVersionId"),

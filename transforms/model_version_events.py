@@ -23,7 +23,6 @@ PACKAGE = Package(
     key_kind="time",
     time_filter=("time",),
     where="type = 'Download'",
-    order_by="time, modelId, modelVersionId, userId",
     row_key=("time", "modelId", "modelVersionId", "userId"),
     default_batch_size=500_000,
     tables={"default.modelVersionEvents": ("type", "time", "userId", "modelId", "modelVersionId")},

@@ -37,7 +37,6 @@ PACKAGE = Package(
     key_kind="time",
     time_filter=("createdAt",),
     where=f"jobType IN ({_jobs})",
-    order_by="createdAt, jobId, modelVersionId",
     row_key=("jobId", "modelVersionId"),
     default_batch_size=500_000,
     tables={"orchestration.jobs": ("jobId", "jobType", "createdAt", "userId", "resourcesUsed", "blobsCount")},

@@ -47,7 +47,6 @@ PACKAGE = Package(
     key="rr.id",
     key_kind="int",
     time_filter=('rr."createdAt"',),
-    order_by="rr.id",
     tables={"ResourceReview": ("id", "modelId", "modelVersionId", "userId", "recommended",
                                "exclude", "tosViolation", "createdAt")},
     metrics=_metrics(),

@@ -23,7 +23,6 @@ PACKAGE = Package(
     key='te."userId"',
     key_kind="int",
     time_filter=('te."createdAt"',),
-    order_by='te."userId", te."tagId"',
     row_key=("userId", "tagId"),
     tables={"TagEngagement": ("userId", "tagId", "type", "createdAt")},
     metrics=(

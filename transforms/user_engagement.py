@@ -18,7 +18,6 @@ PACKAGE = Package(
     key='ue."userId"',
     key_kind="int",
     time_filter=('ue."createdAt"',),
-    order_by='ue."userId", ue."targetUserId"',
     row_key=("userId", "targetUserId"),
     tables={"UserEngagement": ("userId", "targetUserId", "type", "createdAt")},
     metrics=(

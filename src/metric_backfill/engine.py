@@ -23,7 +23,7 @@ from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .dsn import without_password
 from .errors import RunFailed, UserError, redact
-from .events import EVENT_ARROW_SCHEMA, BatchValueError, Window, explode
+from .events import BatchValueError, Window, event_table, explode
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
@@ -434,7 +434,7 @@ class Runner:
         rows = self.policy.call(lambda: src.fetch(sql))
         t1 = time.perf_counter()
         exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
-        table = exploded.events.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
+        table = event_table(pkg, exploded.events)
         t2 = time.perf_counter()
         token = f"{plan.plan_id}:{batch.id}"
         for sink in sinks:

@@ -17,12 +17,17 @@ from .package import Context, Metric, Package
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
+NAME_TYPE = pa.dictionary(pa.int32(), pa.string())
+"""entityType and metricType reach ClickHouse dictionary-encoded: its Arrow reader turns a
+dictionary straight into a LowCardinality column, where plain strings are hashed row by row
+(2.4 M → 5.2 M events/s into chdb, measured)."""
+
 EVENT_ARROW_SCHEMA = pa.schema(
     [
-        ("entityType", pa.string()),
+        ("entityType", NAME_TYPE),
         ("entityId", pa.int32()),
         ("userId", pa.int32()),
-        ("metricType", pa.string()),
+        ("metricType", NAME_TYPE),
         ("metricValue", pa.int32()),
         ("createdAt", pa.timestamp("ms")),
     ]
@@ -77,6 +82,40 @@ def normalize_times(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(fixes) if fixes else rows
 
 
+def canonical_order(pkg: Package, rows: pl.DataFrame) -> pl.DataFrame:
+    """The batch's rows in one total order: the package's row key, then every other column.
+
+    A retried batch must reach ClickHouse as the same insert blocks (its token is suffixed per
+    block), so its events must come out in the same order. The batch query has no ORDER BY —
+    the server's sort, and the join plans it forces, cost more than this sort — so the order is
+    made here; rows equal in every column are interchangeable.
+    """
+    key = [c for c in pkg.row_key if c in rows.columns]
+    rest = [c for c in rows.columns if c not in key]
+    return rows.sort(key + rest, nulls_last=True) if rows.height > 1 else rows
+
+
+def event_table(pkg: Package, events: pl.DataFrame) -> pa.Table:
+    """Events as the Arrow table every sink writes (``EVENT_ARROW_SCHEMA``).
+
+    Names are encoded through the package's own declared names, so a name it does not declare
+    (a new enum value in the source, say) rejects the batch instead of inventing a metric.
+    """
+    entity_types = pl.Enum(sorted({m.entity_type for m in pkg.metrics}))
+    metric_types = pl.Enum(sorted({n for m in pkg.metrics for n in m.metric_names}))
+    try:
+        named = events.with_columns(pl.col("entityType").cast(entity_types),
+                                    pl.col("metricType").cast(metric_types))
+    except pl.exceptions.InvalidOperationError as e:
+        unknown = events.filter(~pl.col("metricType").is_in(metric_types.categories.to_list())
+                                | ~pl.col("entityType").is_in(entity_types.categories.to_list()))
+        first = unknown.row(0, named=True) if unknown.height else {}
+        raise BatchValueError(
+            f"{pkg.name}: event {first.get('entityType')}.{first.get('metricType')} is not one "
+            f"of the package's declared metrics; batch rejected") from e
+    return named.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
+
+
 def _metric_frame(rows: pl.LazyFrame, m: Metric) -> pl.LazyFrame:
     lf = rows.filter(m.where) if m.where is not None else rows
     mt = pl.lit(m.metric_type) if isinstance(m.metric_type, str) else m.metric_type
@@ -99,9 +138,10 @@ def explode(
 ) -> Exploded:
     """rows (one batch of the package's source query) → events + skip counts.
 
-    ``exclude`` names metrics (``Entity.metric``) the run must not emit.
+    ``exclude`` names metrics (``Entity.metric``) the run must not emit. The same rows in any
+    order give the same events in the same order (see ``canonical_order``).
     """
-    rows = normalize_times(rows)
+    rows = canonical_order(pkg, normalize_times(rows))
     if pkg.prepare is not None:
         rows = pkg.prepare(rows, ctx or Context())
     lazy = rows.lazy()

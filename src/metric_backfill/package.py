@@ -83,8 +83,9 @@ class Context:
 class Package:
     """A migration package: one source query family → long-format metric events.
 
-    The batch query is ``SELECT columns FROM from_sql WHERE <key range> AND <window> [AND where]
-    ORDER BY order_by``; ``time_filter`` lists the event-time expressions the window applies
+    The batch query is ``SELECT columns FROM from_sql WHERE <key range> AND <window> [AND where]``,
+    a plain range read with no ORDER BY: the engine orders the rows by ``row_key`` (the result
+    columns naming one source row), then every other column. ``time_filter`` lists the event-time expressions the window applies
     to (a row qualifies if any is inside). ``notes`` count rows per reason (substitutions,
     rows that are not events); ``tallies`` count rows per value of an expression (NULL = not
     counted), reported as ``"<reason>: <value>"``.
@@ -98,7 +99,6 @@ class Package:
     key: str
     key_kind: KeyKind
     time_filter: tuple[str, ...]
-    order_by: str
     metrics: tuple[Metric, ...]
     expected: tuple[Expected, ...]
     where: str | None = None
@@ -108,6 +108,7 @@ class Package:
     notes: dict[str, pl.Expr] = field(default_factory=dict)
     tallies: dict[str, pl.Expr] = field(default_factory=dict)
     row_key: tuple[str, ...] = ("id",)
+    """Result columns that name one source row: the batch's row order and error messages."""
     default_batch_size: int = 250_000
     pushdown: str | None = None
     """ClickHouse packages only: the events as one ClickHouse SELECT (columns in event order),
@@ -120,7 +121,7 @@ class Package:
         """A version of what decides a batch's rows and events' order: key, batch SQL and
         pushdown SQL. A plan made under another definition must not be resumed."""
         parts = (self.source, self.from_sql, self.columns, self.key, self.key_kind,
-                 self.time_filter, self.where, self.order_by, self.pushdown)
+                 self.time_filter, self.where, self.row_key, self.pushdown)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
     @property

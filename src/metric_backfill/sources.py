@@ -204,8 +204,7 @@ def batch_sql(pkg: Package, src: Source, window: Window, lo: KeyValue | None,
               hi: KeyValue | None, null_key: bool = False) -> str:
     return (
         f"SELECT {pkg.columns} FROM {pkg.from_sql} "
-        f"WHERE ({range_sql(pkg, src, lo, hi, null_key)}) AND ({window_sql(pkg, src, window)}) "
-        f"ORDER BY {pkg.order_by}"
+        f"WHERE ({range_sql(pkg, src, lo, hi, null_key)}) AND ({window_sql(pkg, src, window)})"
     )
 
 
