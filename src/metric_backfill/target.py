@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .clickhouse import ClickHouse, quote_ident, string_literal
+from .clickhouse import EMBEDDED_INSERT_FORMAT, ClickHouse, quote_ident, string_literal
 from .errors import UserError
 from .events import EVENT_ARROW_SCHEMA, Window
 from .sources import ms_text
@@ -53,7 +53,8 @@ SERVER_SIDE_INSERT_SETTINGS: dict[str, object] = {
 ordered SELECT a single, stable stream; ``force_enable`` makes the server deduplicate it."""
 
 INSERT_LAYOUT = hashlib.sha256(
-    repr((INSERT_SETTINGS, SERVER_SIDE_INSERT_SETTINGS, str(EVENT_ARROW_SCHEMA))).encode()
+    repr((INSERT_SETTINGS, SERVER_SIDE_INSERT_SETTINGS, str(EVENT_ARROW_SCHEMA),
+          EMBEDDED_INSERT_FORMAT)).encode()
 ).hexdigest()[:12]
 """A version of how a batch becomes insert blocks; part of every plan's fingerprint."""
 
