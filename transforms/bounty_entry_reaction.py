@@ -27,6 +27,7 @@ PACKAGE = Package(
     columns='ber."bountyEntryId", ber."userId", ber.reaction::text AS reaction, ber."createdAt", '
     'be."userId" AS "ownerId"',
     key='ber."bountyEntryId"',
+    key_also=("be.id",),
     key_kind="int",
     time_filter=('ber."createdAt"',),
     row_key=("bountyEntryId", "userId", "reaction"),

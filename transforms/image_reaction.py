@@ -15,6 +15,7 @@ PACKAGE = Package(
     source="postgres",
     description="reactions on images, credited to the image, its post and its owner",
     from_sql='"ImageReaction" ir JOIN "Image" i ON i.id = ir."imageId"',
+    probe_from='"ImageReaction" ir',  # imageId is a foreign key to Image
     columns='ir.id, ir."imageId", ir."userId", ir.reaction::text AS reaction, ir."createdAt", '
     'i."userId" AS "ownerId", i."postId"',
     key="ir.id",

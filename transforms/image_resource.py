@@ -24,6 +24,7 @@ PACKAGE = Package(
     'JOIN "ModelVersion" mv ON mv.id = irn."modelVersionId"',
     columns='irn."imageId", irn."modelVersionId", mv."modelId", i."userId", i."createdAt"',
     key='irn."imageId"',
+    key_also=("i.id",),
     key_kind="int",
     time_filter=('i."createdAt"',),
     row_key=("imageId", "modelVersionId"),

@@ -107,6 +107,15 @@ class Package:
     lookups: dict[str, str] = field(default_factory=dict)
     notes: dict[str, pl.Expr] = field(default_factory=dict)
     tallies: dict[str, pl.Expr] = field(default_factory=dict)
+    key_also: tuple[str, ...] = ()
+    """Expressions an INNER JOIN makes equal to ``key`` (a parent's primary key): the batch's
+    key range is stated for them too, so the parent is read by its primary-key range rather
+    than scanned whole for every batch (the planner does not carry a range across a join)."""
+    probe_from: str | None = None
+    """The FROM of the plan's key-range probe (min, max, count over the window) when the
+    driving table alone answers it: an inner join that a foreign key keeps from dropping rows,
+    with the key and the window on the driving table. The probe then reads one table instead
+    of joining two whole ones; the count only sizes the batches."""
     row_key: tuple[str, ...] = ("id",)
     """Result columns that name one source row: the batch's row order and error messages."""
     default_batch_size: int = 250_000
@@ -120,7 +129,7 @@ class Package:
     def definition(self) -> str:
         """A version of what decides a batch's rows and events' order: key, batch SQL and
         pushdown SQL. A plan made under another definition must not be resumed."""
-        parts = (self.source, self.from_sql, self.columns, self.key, self.key_kind,
+        parts = (self.source, self.from_sql, self.columns, self.key, self.key_also, self.key_kind,
                  self.time_filter, self.where, self.row_key, self.pushdown)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote, unquote
 
 import polars as pl
 import pyarrow as pa
@@ -40,10 +41,33 @@ STREAM_ROWS = 100_000
 """Rows per Arrow batch when a result is streamed rather than fetched whole (verify)."""
 
 
+BATCH_SESSION = {"max_parallel_workers_per_gather": "0", "jit": "off"}
+"""Postgres settings of the sessions that read batches. The engine already runs
+``--concurrency`` batches side by side; parallel workers on top of that cost more CPU than
+they save (a Gather of three processes per batch) and take the source's workers from its other
+users; JIT compiling a batch query costs more than running it."""
+
+
+def with_session_settings(dsn: str, settings: dict[str, str]) -> str:
+    """The URL DSN with ``-c name=value`` options in front of any the user gave (theirs win)."""
+    base, _, fragment = dsn.partition("#")
+    path, q, query = base.partition("?")
+    flags = " ".join(f"-c {k}={v}" for k, v in settings.items())
+    pairs = [p for p in query.split("&") if p] if q else []
+    given = [p for p in pairs if p.split("=", 1)[0] == "options"]
+    merged = quote(flags + (" " + unquote(given[0].split("=", 1)[1]) if given else ""))
+    pairs = [p for p in pairs if p not in given] + [f"options={merged}"]
+    return f"{path}?{'&'.join(pairs)}" + (f"#{fragment}" if fragment else "")
+
+
 @dataclass
 class PostgresSource:
     dsn: str
     lowest_time = "TIMESTAMP '-infinity'"
+
+    @property
+    def batch_dsn(self) -> str:
+        return with_session_settings(self.dsn, BATCH_SESSION)
 
     def time_literal(self, dt: datetime) -> str:
         return f"TIMESTAMP '{ms_text(dt)}'"
@@ -69,7 +93,7 @@ class PostgresSource:
         import connectorx as cx
 
         try:
-            table = cx.read_sql(self.dsn, sql, return_type="arrow")
+            table = cx.read_sql(self.batch_dsn, sql, return_type="arrow")
         except Exception as e:  # ConnectorX raises bare RuntimeErrors
             raise classify_pg_error(e) from e
         return pl.from_arrow(table)  # type: ignore[return-value]
@@ -193,10 +217,11 @@ def range_sql(pkg: Package, src: Source, lo: KeyValue | None, hi: KeyValue | Non
     if null_key:
         return f"{pkg.key} IS NULL"
     conds = []
-    if lo is not None:
-        conds.append(f"{pkg.key} >= {key_literal(src, lo)}")
-    if hi is not None:
-        conds.append(f"{pkg.key} < {key_literal(src, hi)}")
+    for expr in (pkg.key, *pkg.key_also):
+        if lo is not None:
+            conds.append(f"{expr} >= {key_literal(src, lo)}")
+        if hi is not None:
+            conds.append(f"{expr} < {key_literal(src, hi)}")
     return " AND ".join(conds) or f"{pkg.key} IS NOT NULL"
 
 
@@ -211,7 +236,7 @@ def batch_sql(pkg: Package, src: Source, window: Window, lo: KeyValue | None,
 def probe_sql(pkg: Package, src: Source, window: Window) -> str:
     return (
         f"SELECT min({pkg.key}) AS lo, max({pkg.key}) AS hi, count(*) AS n, "
-        f"{src.count_nulls(pkg.key)} AS nulls FROM {pkg.from_sql} "
+        f"{src.count_nulls(pkg.key)} AS nulls FROM {pkg.probe_from or pkg.from_sql} "
         f"WHERE {window_sql(pkg, src, window)}"
     )
 
