@@ -44,6 +44,9 @@ EVENT_SCHEMA = pl.Schema(
 )
 
 
+INT32_COLUMNS: dict[str, pl.DataType] = {c: pl.Int32() for c in ("entityId", "userId", "metricValue")}
+
+
 class BatchValueError(ValueError):
     """A value cannot be an Int32 event: the whole batch is rejected (SPEC §2)."""
 
@@ -95,35 +98,45 @@ def canonical_order(pkg: Package, rows: pl.DataFrame) -> pl.DataFrame:
     return rows.sort(key + rest, nulls_last=True) if rows.height > 1 else rows
 
 
-def event_table(pkg: Package, events: pl.DataFrame) -> pa.Table:
-    """Events as the Arrow table every sink writes (``EVENT_ARROW_SCHEMA``).
+def name_types(pkg: Package) -> tuple[pl.Enum, pl.Enum]:
+    """The entityType and metricType values a package declares, as Polars enums."""
+    return (pl.Enum(sorted({m.entity_type for m in pkg.metrics})),
+            pl.Enum(sorted({n for m in pkg.metrics for n in m.metric_names})))
 
-    Names are encoded through the package's own declared names, so a name it does not declare
-    (a new enum value in the source, say) rejects the batch instead of inventing a metric.
-    """
-    entity_types = pl.Enum(sorted({m.entity_type for m in pkg.metrics}))
-    metric_types = pl.Enum(sorted({n for m in pkg.metrics for n in m.metric_names}))
+
+def event_table(pkg: Package, events: pl.DataFrame) -> pa.Table:
+    """Events as the Arrow table every sink writes (``EVENT_ARROW_SCHEMA``); names are encoded
+    through the package's declared names (``explode`` already gives them so)."""
+    entity_types, metric_types = name_types(pkg)
     try:
         named = events.with_columns(pl.col("entityType").cast(entity_types),
                                     pl.col("metricType").cast(metric_types))
     except pl.exceptions.InvalidOperationError as e:
-        unknown = events.filter(~pl.col("metricType").is_in(metric_types.categories.to_list())
-                                | ~pl.col("entityType").is_in(entity_types.categories.to_list()))
-        first = unknown.row(0, named=True) if unknown.height else {}
-        raise BatchValueError(
-            f"{pkg.name}: event {first.get('entityType')}.{first.get('metricType')} is not one "
-            f"of the package's declared metrics; batch rejected") from e
+        raise BatchValueError(_undeclared(pkg, events.lazy())) from e
     return named.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
 
 
-def _metric_frame(rows: pl.LazyFrame, m: Metric) -> pl.LazyFrame:
+def _undeclared(pkg: Package, events: pl.LazyFrame) -> str:
+    """Name an event whose entityType or metricType the package does not declare (error path)."""
+    entity_types, metric_types = name_types(pkg)
+    first = (events.select(pl.col("entityType").cast(pl.String), pl.col("metricType").cast(pl.String))
+             .filter(~pl.col("entityType").is_in(entity_types.categories.to_list())
+                     | ~pl.col("metricType").is_in(metric_types.categories.to_list()))
+             .head(1).collect())
+    name = f"{first[0, 0]}.{first[0, 1]}" if first.height else "an event"
+    return (f"{pkg.name}: {name} is not one of the package's declared metrics (a new value in "
+            "the source?); batch rejected")
+
+
+def _metric_frame(rows: pl.LazyFrame, m: Metric, names: tuple[pl.DataType, pl.DataType]) -> pl.LazyFrame:
+    """One metric's events; names straight into the package's enums (no string per event)."""
     lf = rows.filter(m.where) if m.where is not None else rows
-    mt = pl.lit(m.metric_type) if isinstance(m.metric_type, str) else m.metric_type
+    mt = pl.lit(m.metric_type) if isinstance(m.metric_type, str) else m.metric_type.cast(pl.String)
     return lf.select(
-        pl.lit(m.entity_type).alias("entityType"),
+        pl.lit(m.entity_type).cast(names[0]).alias("entityType"),
         m.entity_id.cast(pl.Int64).alias("entityId"),
         m.user_id.cast(pl.Int64).alias("userId"),
-        mt.cast(pl.String).alias("metricType"),
+        mt.cast(names[1]).alias("metricType"),
         m.value.cast(pl.Int64).alias("metricValue"),
         m.created_at.cast(pl.Datetime("ms")).alias("createdAt"),
     )
@@ -145,13 +158,18 @@ def explode(
     if pkg.prepare is not None:
         rows = pkg.prepare(rows, ctx or Context())
     lazy = rows.lazy()
-    frames = [_metric_frame(lazy, m) for m in pkg.metrics]
+    names = name_types(pkg)
+    frames = [_metric_frame(lazy, m, names) for m in pkg.metrics]
     notes = [lazy.select(e.sum().cast(pl.Int64).alias(r) for r, e in pkg.notes.items())]
     tallies = [
         lazy.select(e.alias("value")).drop_nulls().group_by("value").len().sort("value")
         for e in pkg.tallies.values()
     ]
-    collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies)
+    try:
+        collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies)
+    except pl.exceptions.InvalidOperationError as e:
+        plain = [_metric_frame(lazy, m, (pl.String(), pl.String())) for m in pkg.metrics]
+        raise BatchValueError(_undeclared(pkg, pl.concat(plain))) from e
     skipped: dict[str, int] = {}
     if pkg.notes:
         for reason, n in collected[len(frames)].row(0, named=True).items():
@@ -176,14 +194,15 @@ def explode(
     if bad_time:
         skipped["NULL createdAt"] = skipped.get("NULL createdAt", 0) + bad_time
     if exclude:
-        qualified = pl.concat_str(pl.col("entityType"), pl.lit("."), pl.col("metricType"))
+        qualified = pl.concat_str(pl.col("entityType").cast(pl.String), pl.lit("."),
+                                  pl.col("metricType").cast(pl.String))
         events = events.filter(~qualified.is_in(list(exclude)))
     in_window = events.filter(window.contains(pl.col("createdAt")))
     outside = events.height - bad_time - in_window.height
     if outside:
         skipped["outside [since, cutoff) for that metric"] = outside
     _check_int32(pkg, rows, in_window)
-    return Exploded(events=in_window.cast(EVENT_SCHEMA), skipped=skipped)
+    return Exploded(events=in_window.cast(INT32_COLUMNS), skipped=skipped)
 
 
 def _check_int32(pkg: Package, rows: pl.DataFrame, events: pl.DataFrame) -> None:

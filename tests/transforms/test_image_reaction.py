@@ -53,3 +53,24 @@ def test_window_is_half_open_to_the_millisecond():
         createdAt=[since, ms("2023-05-31 23:59:59.999")], ownerId=[7, 8], postId=[1, 2]),
         since=since)
     assert ev.filter(pl.col("entityType") == "Image")["entityId"].to_list() == [10]
+
+
+def test_a_reaction_the_package_does_not_declare_rejects_the_batch():
+    import pytest
+
+    from metric_backfill.events import BatchValueError
+
+    with pytest.raises(BatchValueError, match=r"Image\.Sad is not one of the package's declared"):
+        events_of("image_reaction", rows(
+            id=[1, 2], imageId=[10, 11], userId=[5, 6], reaction=["Like", "Sad"],
+            createdAt=[ms("2024-01-02 00:00:00.000")] * 2, ownerId=[7, 8], postId=[99, None]))
+
+
+def test_the_same_rows_in_any_order_give_the_same_events_in_the_same_order():
+    t = [ms("2024-01-02 00:00:00.000"), ms("2024-03-02 00:00:00.000"), ms("2024-02-02 00:00:00.000")]
+    batch = rows(id=[3, 1, 2], imageId=[10, 11, 10], userId=[5, 6, 7],
+                 reaction=["Like", "Heart", "Cry"], createdAt=t, ownerId=[7, 8, 7], postId=[99, None, 99])
+    first, _ = events_of("image_reaction", batch)
+    for seed in range(5):
+        again, _ = events_of("image_reaction", batch.sample(fraction=1.0, shuffle=True, seed=seed))
+        assert again.rows() == first.rows()
