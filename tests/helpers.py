@@ -34,12 +34,14 @@ def ms(text: str) -> datetime:
 
 
 def events_of(package: str, rows: pl.DataFrame, cutoff: datetime = CUTOFF,
-              since: datetime | None = None):
+              since: datetime | None = None, lookups: dict[str, pl.DataFrame] | None = None):
     """Explode hand-made rows through a package; returns (events sorted, skipped)."""
     from metric_backfill.events import explode
+    from metric_backfill.package import Context
     from metric_backfill.registry import all_packages
 
-    out = explode(all_packages()[package], rows, Window(cutoff=cutoff, since=since))
+    out = explode(all_packages()[package], rows, Window(cutoff=cutoff, since=since),
+                  Context(lookups=lookups or {}))
     return out.events, out.skipped
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the three ClickHouse-source packages."""
+"""Shared pieces of the ClickHouse-source packages, and the ModelVersion lookup (image_resource uses it too)."""
 
 from __future__ import annotations
 

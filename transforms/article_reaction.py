@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 from transforms._common import REACTIONS
 
 c = pl.col
@@ -24,6 +24,7 @@ PACKAGE = Package(
     columns='ar.id, ar."articleId", ar."userId", ar.reaction::text AS reaction, ar."createdAt", '
     'a."userId" AS "ownerId"',
     key="ar.id",
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=('ar."createdAt"',),
     tables={

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 
 c = pl.col
 
@@ -37,6 +37,7 @@ PACKAGE = Package(
     columns='bb."bountyId", bb."userId", bb."unitAmount", bb."createdAt", bb."awardedToId", '
     'bb."awardedAt", be.id IS NOT NULL AS "entryExists"',
     key='bb."bountyId"',
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=('bb."createdAt"', 'bb."awardedAt"'),
     row_key=("bountyId", "userId"),

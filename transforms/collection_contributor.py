@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 from transforms._common import COLLECTION_TIME, COLLECTION_TIME_TIER, collection_time_sql
 
 c = pl.col
@@ -40,6 +40,7 @@ PACKAGE = Package(
     'cardinality(cc.permissions) = 0 AS "noPermissions", '
     'cc."createdAt", cc."updatedAt", col."createdAt" AS "collectionCreatedAt"',
     key='cc."userId"',
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=(EVENT_AT_SQL,),
     row_key=("userId", "collectionId"),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 from transforms._common import COLLECTION_TIME, COLLECTION_TIME_TIER, collection_time_sql
 
 c = pl.col
@@ -52,6 +52,7 @@ PACKAGE = Package(
     'ci."addedById", ci."createdAt", ci."updatedAt", col."createdAt" AS "collectionCreatedAt", '
     'a.id IS NOT NULL AS "articleExists", m.id IS NOT NULL AS "modelExists"',
     key="ci.id",
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=(EVENT_AT_SQL,),
     tables={

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 
 c = pl.col
 
@@ -58,6 +58,7 @@ PACKAGE = Package(
     't."bountyEntryId", t."questionId", t."answerId", t."clubPostId", t."commentId", '
     't."parentThreadId", t."rootThreadId"',
     key="cm.id",
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=('cm."createdAt"',),
     tables={

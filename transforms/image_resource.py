@@ -3,9 +3,10 @@
 SPEC §2 #39 and #48. One event per (image, model version) row of ImageResourceNew, for the
 version and for the version's model: an image that uses two versions of one model counts twice
 for that model (as the old Model = Σ versions did). userId = ``Image.userId`` (the image's
-author), createdAt = ``Image.createdAt`` (the window applies to it). Image and ModelVersion are
-inner JOINs (both FKs cascade, so nothing is lost in a consistent database). The batching key
-is the leading PK column ``imageId``; rows are ordered by the full PK (imageId, modelVersionId).
+author), createdAt = ``Image.createdAt`` (the window applies to it). Image is an inner JOIN read
+by the batch's imageId range (the FK cascades, so nothing is lost in a consistent database); the
+version's model comes from the run's ModelVersion → modelId lookup rather than a join, so no
+batch reads ModelVersion whole. The batching key is the leading PK column ``imageId``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
+from transforms._clickhouse import LOOKUPS, with_model_id
 
 c = pl.col
 
@@ -20,21 +22,23 @@ PACKAGE = Package(
     name="image_resource",
     source="postgres",
     description="model versions used by images, credited to the version and its model",
-    from_sql='"ImageResourceNew" irn JOIN "Image" i ON i.id = irn."imageId" '
-    'JOIN "ModelVersion" mv ON mv.id = irn."modelVersionId"',
-    columns='irn."imageId", irn."modelVersionId", mv."modelId", i."userId", i."createdAt"',
+    from_sql='"ImageResourceNew" irn JOIN "Image" i ON i.id = irn."imageId"',
+    columns='irn."imageId", irn."modelVersionId", i."userId", i."createdAt"',
     key='irn."imageId"',
     key_also=("i.id",),
     key_kind="int",
     time_filter=('i."createdAt"',),
     row_key=("imageId", "modelVersionId"),
+    lookups=LOOKUPS,
+    prepare=lambda rows, ctx: with_model_id(rows, ctx.lookups),
     tables={
         "ImageResourceNew": ("imageId", "modelVersionId"),
         "Image": ("id", "userId", "createdAt"),
         "ModelVersion": ("id", "modelId"),
     },
     metrics=(
-        Metric("Model", "imageCount", c("modelId"), c("userId"), c("createdAt")),
+        Metric("Model", "imageCount", c("modelId"), c("userId"), c("createdAt"),
+               null_entity="ModelVersion missing in Postgres"),
         Metric("ModelVersion", "imageCount", c("modelVersionId"), c("userId"), c("createdAt")),
     ),
     expected=(

@@ -431,7 +431,7 @@ class Runner:
         src = self.source(pkg)
         sql = batch.sql(pkg, src, self.opts.window)
         t0 = time.perf_counter()
-        rows = self.policy.call(lambda: src.fetch(sql))
+        rows = self.policy.call(lambda: src.fetch(sql, pkg.pg_settings))
         t1 = time.perf_counter()
         exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
         table = event_table(pkg, exploded.events)

@@ -70,6 +70,12 @@ class Expected:
     computed in ClickHouse."""
 
 
+INDEX_JOINS: dict[str, str] = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+"""``Package.pg_settings`` for a package whose parents' keys do not follow its batch key: each
+batch looks its parents up by primary key (an index nested loop, memoized) instead of hashing
+or merging them whole — a cost per batch that follows the batch, not the parent's size."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What a package's ``prepare`` may use besides the batch: lookups loaded once per run
@@ -116,6 +122,8 @@ class Package:
     driving table alone answers it: an inner join that a foreign key keeps from dropping rows,
     with the key and the window on the driving table. The probe then reads one table instead
     of joining two whole ones; the count only sizes the batches."""
+    pg_settings: dict[str, str] = field(default_factory=dict)
+    """Postgres settings for this package's batch reads (e.g. ``INDEX_JOINS``)."""
     row_key: tuple[str, ...] = ("id",)
     """Result columns that name one source row: the batch's row order and error messages."""
     default_batch_size: int = 250_000

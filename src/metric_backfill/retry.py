@@ -85,5 +85,5 @@ class RetryingSource:
     def count_nulls(self, expr: str) -> str:
         return self.source.count_nulls(expr)
 
-    def fetch(self, sql: str) -> pl.DataFrame:
-        return self.policy.call(lambda: self.source.fetch(sql))
+    def fetch(self, sql: str, settings: dict[str, str] | None = None) -> pl.DataFrame:
+        return self.policy.call(lambda: self.source.fetch(sql, settings))

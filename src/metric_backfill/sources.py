@@ -33,7 +33,7 @@ class Source(Protocol):
 
     def time_literal(self, dt: datetime) -> str: ...
     def count_nulls(self, expr: str) -> str: ...
-    def fetch(self, sql: str) -> pl.DataFrame: ...
+    def fetch(self, sql: str, settings: dict[str, str] | None = None) -> pl.DataFrame: ...
     def stream(self, sql: str) -> Iterator[pa.RecordBatch]: ...
 
 
@@ -65,9 +65,8 @@ class PostgresSource:
     dsn: str
     lowest_time = "TIMESTAMP '-infinity'"
 
-    @property
-    def batch_dsn(self) -> str:
-        return with_session_settings(self.dsn, BATCH_SESSION)
+    def batch_dsn(self, settings: dict[str, str] | None = None) -> str:
+        return with_session_settings(self.dsn, {**BATCH_SESSION, **(settings or {})})
 
     def time_literal(self, dt: datetime) -> str:
         return f"TIMESTAMP '{ms_text(dt)}'"
@@ -88,12 +87,13 @@ class PostgresSource:
         except Exception as e:  # malformed DSN
             raise UserError(f"Postgres DSN {redact(self.dsn)!r}: {redact(str(e))}") from e
 
-    def fetch(self, sql: str) -> pl.DataFrame:
+    def fetch(self, sql: str, settings: dict[str, str] | None = None) -> pl.DataFrame:
+        """The whole result, read in a session with ``BATCH_SESSION`` and ``settings``."""
         os.environ.setdefault("RUST_LOG", "off")  # ConnectorX's pool logs every retry otherwise
         import connectorx as cx
 
         try:
-            table = cx.read_sql(self.batch_dsn, sql, return_type="arrow")
+            table = cx.read_sql(self.batch_dsn(settings), sql, return_type="arrow")
         except Exception as e:  # ConnectorX raises bare RuntimeErrors
             raise classify_pg_error(e) from e
         return pl.from_arrow(table)  # type: ignore[return-value]
@@ -121,8 +121,8 @@ class ClickHouseSource:
     def count_nulls(self, expr: str) -> str:
         return f"countIf({expr} IS NULL)"
 
-    def fetch(self, sql: str) -> pl.DataFrame:
-        """The rows, with every time column as a Polars datetime in its own unit.
+    def fetch(self, sql: str, settings: dict[str, str] | None = None) -> pl.DataFrame:
+        """The rows (``settings`` are Postgres session settings: none apply), with every time column as a Polars datetime in its own unit.
 
         ClickHouse's Arrow output gives ``DateTime`` as UInt32 seconds and ``Date`` as UInt16
         days (only ``DateTime64`` is an Arrow timestamp), so a plain integer column may be a

@@ -2,15 +2,25 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, backfill_and_verify, events_of, ms
+from tests.helpers import CUTOFF, backfill_and_verify, ms
+from tests.helpers import events_of as _events_of
+from transforms._clickhouse import MODEL_VERSIONS
 
 PKG = "image_resource"
-SCHEMA = {"imageId": pl.Int32, "modelVersionId": pl.Int32, "modelId": pl.Int32,
-          "userId": pl.Int32, "createdAt": pl.Datetime("ms")}
+SCHEMA = {"imageId": pl.Int32, "modelVersionId": pl.Int32, "userId": pl.Int32,
+          "createdAt": pl.Datetime("ms")}
+VERSIONS = {100: 9, 101: 9, 200: 8}
+"""The run's ModelVersion → modelId lookup in these tests."""
 
 
 def rows(**cols) -> pl.DataFrame:
+    cols.pop("modelId", None)  # the model comes from the lookup, not the batch query
     return pl.DataFrame(cols, schema=SCHEMA)
+
+
+def events_of(pkg: str, batch: pl.DataFrame, **kw):
+    lookup = pl.DataFrame({"id": list(VERSIONS), "modelId": list(VERSIONS.values())})
+    return _events_of(pkg, batch, lookups={MODEL_VERSIONS: lookup}, **kw)
 
 
 def test_one_event_per_image_and_version_for_the_version_and_its_model():
@@ -46,6 +56,13 @@ def test_window_is_half_open_to_the_millisecond():
         createdAt=[since, ms("2023-05-31 23:59:59.999")]), since=since)
     assert sorted(ev.iter_rows()) == [("Model", 9, 5, "imageCount", 1, since),
                                       ("ModelVersion", 100, 5, "imageCount", 1, since)]
+
+
+def test_a_version_missing_from_the_lookup_credits_only_the_version():
+    t = ms("2024-04-04 04:04:04.404")
+    ev, skipped = events_of(PKG, rows(imageId=[1], modelVersionId=[300], userId=[5], createdAt=[t]))
+    assert sorted(ev.iter_rows()) == [("ModelVersion", 300, 5, "imageCount", 1, t)]
+    assert skipped == {"Model.imageCount not emitted: ModelVersion missing in Postgres": 1}
 
 
 def test_end_to_end_matches_verify(env, tmp_path):
