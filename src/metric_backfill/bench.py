@@ -167,6 +167,82 @@ def run_child(
     return result
 
 
+def median(values: Sequence[float]) -> float | None:
+    """The median of some measurements (the mean of the middle two for an even count)."""
+    xs = sorted(v for v in values if v is not None)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def cli_env() -> dict[str, str]:
+    """The environment of a measured CLI child: the caller's, without ``METRIC_BACKFILL_*``
+    settings (every option is given on the command line), UTC, no Rust logging."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METRIC_BACKFILL_")}
+    return {**env, "TZ": "UTC", "RUST_LOG": "off"}
+
+
+def _watch_hwm(pid: int, peak: list[float], stop: Any) -> None:
+    """Poll a child's ``VmHWM`` until ``stop`` is set; ``peak[0]`` keeps the last value seen."""
+    status = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+        except (OSError, ValueError, IndexError):
+            return
+        stop.wait(0.05)
+
+
+def cli(
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    ok_codes: Sequence[int] = (0,),
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """``python -m metric_backfill.cli ARGS --json WORKDIR/report.json`` as a child process.
+
+    Returns ``process_seconds`` (wall clock from before the process is started until it has
+    exited: interpreter start, imports, chdb start and shutdown included), ``exit``,
+    ``peak_rss_mb`` (the child's ``VmHWM``, polled every 50 ms: a lower bound), ``report``
+    (the JSON it wrote, or None) and, after a non-zero exit, ``log_tail`` (its last output
+    lines). Raises RuntimeError when the exit code is not in ``ok_codes``.
+    """
+    import threading
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / "report.json"
+    out.unlink(missing_ok=True)
+    log_file = workdir / "cli.log"
+    cmd = [sys.executable, "-m", "metric_backfill.cli", *args, "--json", str(out)]
+    peak = [0.0]
+    stop = threading.Event()
+    with open(log_file, "w") as log:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=cli_env())
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak, stop), daemon=True)
+        watcher.start()
+        try:
+            code = proc.wait(timeout=timeout)
+        finally:
+            seconds = time.perf_counter() - t0
+            stop.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        watcher.join()
+    tail = "\n".join(log_file.read_text().strip().splitlines()[-15:]) if code else ""
+    if code not in ok_codes:
+        raise RuntimeError(f"metric-backfill {args[0]} failed (exit {code}):\n{tail}")
+    report = json.loads(out.read_text()) if out.exists() else None
+    doc = {"exit": code, "process_seconds": round(seconds, 3),
+           "peak_rss_mb": round(peak[0], 1) or None, "report": report}
+    return {**doc, "log_tail": tail} if code else doc
+
+
 class StageTimers:
     """Wall time spent in read / transform / to-Arrow / insert, summed over batches and threads.
 
