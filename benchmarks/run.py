@@ -233,7 +233,7 @@ def measure_pg(dsn: str, names: list[str], batch_size: int | None, events_dir: P
     frames = {}
     for pkg in pkgs:
         t0 = now()
-        frames[pkg.name] = [src.fetch(sql) for sql in sqls[pkg.name]]
+        frames[pkg.name] = [src.fetch(sql, pkg.pg_settings) for sql in sqls[pkg.name]]
         res[pkg.name]["reader_seconds"] = now() - t0
         res[pkg.name]["reader_rows"] = sum(f.height for f in frames[pkg.name])
     phase_load["reader"] = load()
@@ -846,19 +846,20 @@ def explain_plans(dsn: str, names: list[str]) -> dict[str, Any]:
     src = PostgresSource(dsn)
     w = window()
     out: dict[str, Any] = {}
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for name in names:
-            pkg = registry.all_packages()[name]
-            plan = plan_package(pkg, src, w, pkg.default_batch_size)
-            doc: dict[str, Any] = {"driving_table": driving_table(pkg.from_sql),
-                                   "batch_size": pkg.default_batch_size, "batches": len(plan.batches)}
-            if plan.batches:
-                i = len(plan.batches) // 2
-                sql = plan.batches[i].sql(pkg, src, w)
+    for name in names:
+        pkg = registry.all_packages()[name]
+        plan = plan_package(pkg, src, w, pkg.default_batch_size)
+        doc: dict[str, Any] = {"driving_table": driving_table(pkg.from_sql),
+                               "batch_size": pkg.default_batch_size, "batches": len(plan.batches)}
+        if plan.batches:
+            i = len(plan.batches) // 2
+            sql = plan.batches[i].sql(pkg, src, w)
+            # the session the engine reads this package in (its settings shape the plan)
+            with psycopg.connect(src.batch_dsn(pkg.pg_settings), autocommit=True) as conn:
                 lines = [row[0] for row in conn.execute(f"EXPLAIN (COSTS OFF) {sql}")]
-                doc.update(batch=i, sql=sql, plan=lines,
-                           whole_table_scans=whole_table_scans(lines, doc["driving_table"]))
-            out[name] = doc
+            doc.update(batch=i, sql=sql, plan=lines,
+                       whole_table_scans=whole_table_scans(lines, doc["driving_table"]))
+        out[name] = doc
     return out
 
 
