@@ -16,8 +16,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from .errors import UserError
 from .plan import Plan
 
@@ -175,6 +173,7 @@ def _checked(root: Path, e: dict) -> AuditFile:
         raise UserError(f"{path} is listed in the manifest but missing")
     if hashlib.sha256(path.read_bytes()).hexdigest() != e["sha256"]:
         raise UserError(f"{path} does not match its manifest checksum (modified or corrupt)")
+    import pyarrow.parquet as pq  # on use: it costs every start 0.1 s otherwise
     rows = pq.read_metadata(path).num_rows
     if rows != e["rows"]:
         raise UserError(f"{path} has {rows} rows, the manifest says {e['rows']}")
