@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metric_backfill.package import Expected, Metric, Package
+from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
 
 c = pl.col
 
@@ -24,6 +24,7 @@ PACKAGE = Package(
     columns='e.type::text AS type, e."bountyId", e."userId", e."createdAt", '
     'b.id IS NOT NULL AS "bountyExists"',
     key='e."bountyId"',
+    pg_settings=INDEX_JOINS,
     key_kind="int",
     time_filter=('e."createdAt"',),
     row_key=("type", "bountyId", "userId"),
