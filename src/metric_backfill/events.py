@@ -116,6 +116,17 @@ def event_table(pkg: Package, events: pl.DataFrame) -> pa.Table:
     return named.to_arrow().cast(EVENT_ARROW_SCHEMA).combine_chunks()
 
 
+def _undeclared_values(rows: pl.LazyFrame, m: Metric) -> pl.LazyFrame:
+    """Rows whose metricType expression gives a value the metric does not declare: counted by
+    value (a new enum value upstream must not invent a metric, nor vanish silently)."""
+    assert not isinstance(m.metric_type, str)
+    lf = rows.filter(m.where) if m.where is not None else rows
+    value = m.metric_type.cast(pl.String)
+    label = f"{m.entity_type}.<{'|'.join(m.names)}> not emitted: undeclared value "
+    return (lf.select(value.alias("v")).filter(~pl.col("v").is_in(m.names)).group_by("v").len()
+            .select(pl.lit(label) + pl.col("v").fill_null("NULL"), pl.col("len")).sort(pl.all()))
+
+
 def _undeclared(pkg: Package, events: pl.LazyFrame) -> str:
     """Name an event whose entityType or metricType the package does not declare (error path)."""
     entity_types, metric_types = name_types(pkg)
@@ -131,7 +142,11 @@ def _undeclared(pkg: Package, events: pl.LazyFrame) -> str:
 def _metric_frame(rows: pl.LazyFrame, m: Metric, names: tuple[pl.DataType, pl.DataType]) -> pl.LazyFrame:
     """One metric's events; names straight into the package's enums (no string per event)."""
     lf = rows.filter(m.where) if m.where is not None else rows
-    mt = pl.lit(m.metric_type) if isinstance(m.metric_type, str) else m.metric_type.cast(pl.String)
+    if isinstance(m.metric_type, str):
+        mt = pl.lit(m.metric_type)
+    else:
+        mt = m.metric_type.cast(pl.String)
+        lf = lf.filter(mt.is_in(m.names))  # other values are counted, not emitted (_undeclared)
     return lf.select(
         pl.lit(m.entity_type).cast(names[0]).alias("entityType"),
         m.entity_id.cast(pl.Int64).alias("entityId"),
@@ -165,12 +180,12 @@ def explode(
         lazy.select(e.alias("value")).drop_nulls().group_by("value").len().sort("value")
         for e in pkg.tallies.values()
     ]
-    try:
-        collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies)
-    except pl.exceptions.InvalidOperationError as e:
-        plain = [_metric_frame(lazy, m, (pl.String(), pl.String())) for m in pkg.metrics]
-        raise BatchValueError(_undeclared(pkg, pl.concat(plain))) from e
+    undeclared = [_undeclared_values(lazy, m) for m in pkg.metrics if not isinstance(m.metric_type, str)]
+    collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies + undeclared)
     skipped: dict[str, int] = {}
+    for counts in collected[len(collected) - len(undeclared):]:
+        skipped.update({reason: int(n) for reason, n in counts.iter_rows()})
+    collected = collected[: len(collected) - len(undeclared)]
     if pkg.notes:
         for reason, n in collected[len(frames)].row(0, named=True).items():
             if n:

@@ -55,15 +55,17 @@ def test_window_is_half_open_to_the_millisecond():
     assert ev.filter(pl.col("entityType") == "Image")["entityId"].to_list() == [10]
 
 
-def test_a_reaction_the_package_does_not_declare_rejects_the_batch():
-    import pytest
-
-    from metric_backfill.events import BatchValueError
-
-    with pytest.raises(BatchValueError, match=r"Image\.Sad is not one of the package's declared"):
-        events_of("image_reaction", rows(
-            id=[1, 2], imageId=[10, 11], userId=[5, 6], reaction=["Like", "Sad"],
-            createdAt=[ms("2024-01-02 00:00:00.000")] * 2, ownerId=[7, 8], postId=[99, None]))
+def test_a_reaction_the_package_does_not_declare_is_counted_not_emitted():
+    t = ms("2024-01-02 00:00:00.000")
+    ev, skipped = events_of("image_reaction", rows(
+        id=[1, 2], imageId=[10, 11], userId=[5, 6], reaction=["Like", "Sad"],
+        createdAt=[t, t], ownerId=[7, 8], postId=[99, 98]))
+    assert {r for r in ev.iter_rows() if r[3] == "Sad"} == set()
+    assert ("User", 8, 6, "reactionCount", 1, t) in set(ev.iter_rows())  # not a reaction name
+    assert skipped == {
+        "Image.<Like|Dislike|Laugh|Cry|Heart> not emitted: undeclared value Sad": 1,
+        "Post.<Like|Dislike|Laugh|Cry|Heart> not emitted: undeclared value Sad": 1,
+    }
 
 
 def test_the_same_rows_in_any_order_give_the_same_events_in_the_same_order():
