@@ -1580,6 +1580,17 @@ def render_notes(r: dict[str, Any]) -> list[str]:
             ""]
 
 
+KEPT_BELOW = "<!-- Sections below this line are written by hand or by other tools: run.py keeps them. -->"
+
+
+def write_report(md: Path, text: str) -> None:
+    """The report, with whatever an earlier report kept below ``KEPT_BELOW`` (comparisons of
+    revisions, verify at scale) carried over unchanged."""
+    old = md.read_text() if md.exists() else ""
+    kept = old[old.index(KEPT_BELOW):] if KEPT_BELOW in old else KEPT_BELOW + "\n"
+    md.write_text(text.rstrip("\n") + "\n\n" + kept)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
@@ -1615,7 +1626,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1, default=str))
     md = args.md or args.json.with_name("RESULTS.md")
-    md.write_text(render(result))
+    write_report(md, render(result))
     log(f"wrote {args.json} and {md}")
     print(render(result).split("## Per Postgres package")[0])
     return 0
