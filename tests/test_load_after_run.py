@@ -19,7 +19,7 @@ CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
     import polars as pl
-    import pyarrow.parquet as pq
+    from metric_backfill.load import read_audit_file
     from metric_backfill.clickhouse import ClickHouse
     from metric_backfill.events import EVENT_ARROW_SCHEMA
     from metric_backfill.sinks import ClickHouseSink, ParquetSink
@@ -40,7 +40,7 @@ CHILD = textwrap.dedent("""
     for sink in (ClickHouseSink(target), audit):          # run --parquet-dir DIR (with insert)
         sink.write("image_reaction:0", token, events)
     # load --parquet-dir DIR --allow-existing into the same target: what load.py inserts
-    back = pq.read_table(audit.path_for("image_reaction:0")).cast(EVENT_ARROW_SCHEMA)
+    back = read_audit_file(audit.path_for("image_reaction:0"))
     target.insert(back, token)
     print(ch.query_rows("SELECT count() FROM events")[0][0])
 """)

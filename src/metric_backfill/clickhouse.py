@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -182,6 +181,25 @@ class ClickHouse:
             path.unlink(missing_ok=True)
 
 
+def sweep_spool(spool: Path) -> None:
+    """Remove the spool files of processes that are gone. Another process may hold the path
+    (chdb refuses this one a moment later): its file, between write and insert, stays."""
+    for f in spool.glob("*.arrows") if spool.is_dir() else ():
+        pid = f.name.split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            f.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 EMBEDDED_INSERT_FORMAT = "ArrowStream"
 """How an insert reaches chdb (the spool file's format): part of how a batch becomes blocks."""
 
@@ -201,7 +219,7 @@ def _rearm_before_open(dsn: str) -> None:
     path = chdb_path(dsn)
     if path is None or not path.is_dir():
         return
-    shutil.rmtree(insert_spool(dsn), ignore_errors=True)
+    sweep_spool(insert_spool(dsn))
     try:
         lost = rearm_lost_blocks(path)
     except OSError as e:

@@ -123,7 +123,8 @@ def _undeclared_values(rows: pl.LazyFrame, m: Metric) -> pl.LazyFrame:
     lf = rows.filter(m.where) if m.where is not None else rows
     value = m.metric_type.cast(pl.String)
     label = f"{m.entity_type}.<{'|'.join(m.names)}> not emitted: undeclared value "
-    return (lf.select(value.alias("v")).filter(~pl.col("v").is_in(m.names)).group_by("v").len()
+    declared = pl.col("v").is_in(m.names).fill_null(False)
+    return (lf.select(value.alias("v")).filter(~declared).group_by("v").len()
             .select(pl.lit(label) + pl.col("v").fill_null("NULL"), pl.col("len")).sort(pl.all()))
 
 
@@ -146,7 +147,7 @@ def _metric_frame(rows: pl.LazyFrame, m: Metric, names: tuple[pl.DataType, pl.Da
         mt = pl.lit(m.metric_type)
     else:
         mt = m.metric_type.cast(pl.String)
-        lf = lf.filter(mt.is_in(m.names))  # other values are counted, not emitted (_undeclared)
+        lf = lf.filter(mt.is_in(m.names).fill_null(False))  # others counted: _undeclared_values
     return lf.select(
         pl.lit(m.entity_type).cast(names[0]).alias("entityType"),
         m.entity_id.cast(pl.Int64).alias("entityId"),

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from .audit import AuditFile, AuditSet, read_audit
 from .clickhouse import ClickHouse
@@ -64,8 +65,7 @@ def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
     for f in files:
         if f.batch in ledger.done:
             continue
-        import pyarrow.parquet as pq  # on use: it costs every start 0.1 s otherwise
-        table_data = pq.read_table(f.path).cast(EVENT_ARROW_SCHEMA)
+        table_data = read_audit_file(f.path)
         if table_data.num_rows != f.rows:
             raise UserError(f"{f.path} has {table_data.num_rows} rows, the manifest says {f.rows}")
         if table_data.num_rows:
@@ -76,6 +76,15 @@ def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
     print(f"loaded {inserted} file(s), {events:,} events; {len(files) - inserted} already loaded",
           file=sys.stderr)
     return inserted, events
+
+
+def read_audit_file(path: Path) -> pa.Table:
+    """An audit file as the insert block its run inserted: one chunk. ClickHouse derives each
+    block's deduplication id from the token *and* the chunks it squashed, so the file read in
+    Parquet's 131,072-row batches would not be recognised as the run's insert."""
+    import pyarrow.parquet as pq  # on use: it costs every start 0.1 s otherwise
+
+    return pq.read_table(path).cast(EVENT_ARROW_SCHEMA).combine_chunks()
 
 
 def _whole_enough(audit: AuditSet, partial: bool) -> AuditSet:
