@@ -17,13 +17,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from .clickhouse import quote_ident
-from .events import Window
+from .events import EVENT_COLUMN_LIST, Window
 from .package import Package
 from .plan import Batch
 from .sources import ClickHouseSource, range_sql, window_sql
 from .target import Target
-
-EVENT_COLUMNS = "entityType, entityId, userId, metricType, metricValue, createdAt"
 
 
 def lookup_table(name: str) -> str:
@@ -70,7 +68,7 @@ class Pushdown:
         events = int(ch.query_rows(f"SELECT count() FROM ({select})")[0][0])
         if events:
             ch.command(
-                f"INSERT INTO {self.target.quoted} ({EVENT_COLUMNS}) "
+                f"INSERT INTO {self.target.quoted} ({EVENT_COLUMN_LIST}) "
                 f"SELECT * FROM ({select}) ORDER BY ALL",
                 settings=self.target.insert_settings(token, server_side=True),
             )

@@ -14,17 +14,10 @@ import pyarrow as pa
 
 from .clickhouse import EMBEDDED_INSERT_FORMAT, ClickHouse, quote_ident, string_literal
 from .errors import UserError
-from .events import EVENT_ARROW_SCHEMA, Window
+from .events import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, Window
 from .sources import ms_text
 
-REQUIRED_COLUMNS = {
-    "entityType": ("LowCardinality(String)", "String"),
-    "entityId": ("Int32",),
-    "userId": ("Int32",),
-    "metricType": ("LowCardinality(String)", "String"),
-    "metricValue": ("Int32",),
-    "createdAt": ("DateTime64(3)", "DateTime64(3, 'UTC')", "DateTime64(3, 'Etc/UTC')"),
-}
+REQUIRED_COLUMNS = {c.name: c.clickhouse for c in EVENT_COLUMNS}
 
 DEDUP_WINDOW = 100_000
 
@@ -67,6 +60,10 @@ def check_table_name(name: str) -> None:
             f"--table: {name!r} is not a table name (letters, digits and _, not starting with "
             "a digit; optionally db.table)"
         )
+
+
+def _column_ddl() -> str:
+    return ", ".join(f"{c.name} {c.clickhouse[0]}" for c in EVENT_COLUMNS)
 
 
 def _quote(name: str) -> str:
@@ -115,14 +112,7 @@ class Target:
             if "." in self.table:
                 self.ch.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.table.split('.')[0])}")
             self.ch.command(
-                f"""CREATE TABLE IF NOT EXISTS {self.quoted} (
-                    entityType LowCardinality(String),
-                    entityId Int32,
-                    userId Int32,
-                    metricType LowCardinality(String),
-                    metricValue Int32,
-                    createdAt DateTime64(3)
-                ) ENGINE = MergeTree
+                f"""CREATE TABLE IF NOT EXISTS {self.quoted} ({_column_ddl()}) ENGINE = MergeTree
                 PARTITION BY toYYYYMM(createdAt)
                 ORDER BY (entityType, entityId, createdAt)
                 SETTINGS non_replicated_deduplication_window = {DEDUP_WINDOW}"""
