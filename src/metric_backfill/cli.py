@@ -24,7 +24,7 @@ from .defaults import (
     default_params,
 )
 from .dsn import check_postgres_url, check_userinfo, register_passwords
-from .errors import RunFailed, UserError, redact
+from .errors import BackfillError, UserError, redact
 from .events import Window
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except (UserError, RunFailed) as e:
+        except BackfillError as e:
             _fail(e)
         except KeyboardInterrupt:
             resumable = fn.__name__ in ("run", "load")

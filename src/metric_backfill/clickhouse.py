@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from .chdbdedup import chdb_path, rearm_lost_blocks
-from .errors import UserError, redact
+from .errors import NETWORK_MARKERS, TransientError, UserError, redact
 
 # clickhouse-connect logs a warning before raising a transport error; printed, it would be a
 # second line beside the one-line error that already carries the cause.
@@ -230,7 +230,7 @@ def _rearm_before_open(dsn: str) -> None:
               file=sys.stderr)
 
 
-class TransientClickHouseError(RuntimeError):
+class TransientClickHouseError(TransientError):
     """A ClickHouse failure worth retrying (network, restart, too many parts, ...)."""
 
 
@@ -239,8 +239,7 @@ class TransientClickHouseError(RuntimeError):
 _RETRYABLE_CODES = {
     159, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000, 1002,
 }
-_TRANSIENT_MARKERS = (
-    "connection refused", "connection reset", "timed out", "timeout", "broken pipe",
+_TRANSIENT_MARKERS = NETWORK_MARKERS + (
     "remote end closed", "max retries exceeded", "temporarily unavailable", "too many parts",
     "network", "connection aborted",
 )

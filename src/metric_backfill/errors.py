@@ -11,16 +11,30 @@ import re
 from collections.abc import Iterable
 
 
-class UserError(Exception):
+class BackfillError(Exception):
+    """The root of the tool's own errors: one line on stderr, and ``exit_code``."""
+
+    exit_code = 1
+
+
+class UserError(BackfillError):
     """A configuration, input or environment problem; shown without a traceback."""
 
     exit_code = 2
 
 
-class RunFailed(Exception):
+class RunFailed(BackfillError):
     """A run stopped after retries; the ledger is intact and ``--resume`` continues (exit 1)."""
 
     exit_code = 1
+
+
+class TransientError(BackfillError):
+    """A failure that may pass (network, a server restarting, overload): the batch is retried."""
+
+
+NETWORK_MARKERS = ("connection refused", "connection reset", "broken pipe", "timed out", "timeout")
+"""Transport failures in any client's words: transient whatever the server."""
 
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")

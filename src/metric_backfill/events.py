@@ -13,6 +13,7 @@ from datetime import datetime
 import polars as pl
 import pyarrow as pa
 
+from .errors import UserError
 from .package import Context, Metric, Package
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -52,7 +53,7 @@ INT32_COLUMNS: dict[str, pl.DataType] = {c.name: c.polars for c in EVENT_COLUMNS
 """Built as Int64 by ``explode`` (so an overflow is seen, not wrapped), then narrowed."""
 
 
-class BatchValueError(ValueError):
+class BatchValueError(UserError, ValueError):
     """A value cannot be an Int32 event: the whole batch is rejected (SPEC §2)."""
 
 

@@ -22,11 +22,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from .clickhouse import TransientClickHouseError
-from .errors import RunFailed, redact
-from .sources import Source, TransientSourceError
+from .errors import RunFailed, TransientError, redact
+from .sources import Source
 
-TRANSIENT = (TransientSourceError, TransientClickHouseError)
+TRANSIENT = TransientError
 T = TypeVar("T")
 
 

@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from .clickhouse import ClickHouse
-from .errors import UserError, redact
+from .errors import NETWORK_MARKERS, TransientError, UserError, redact
 from .events import Window
 from .package import Package
 
@@ -157,12 +157,11 @@ def _base_type(ch_type: str) -> str:
     return t.split("(", 1)[0]
 
 
-class TransientSourceError(RuntimeError):
+class TransientSourceError(TransientError):
     """A read failed for a reason that may pass (connection lost, server restarting)."""
 
 
-_TRANSIENT_MARKERS = (
-    "connection refused", "connection reset", "broken pipe", "timed out", "timeout",
+_TRANSIENT_MARKERS = NETWORK_MARKERS + (
     "terminating connection", "server closed the connection", "the database system is",
     "could not connect", "connection closed", "unexpected eof", "error connecting",
     "administrator command", "shutting down", "starting up",
