@@ -26,7 +26,7 @@ def _package() -> Package:
         key_kind="int", time_filter=('t."createdAt"',),
         metrics=(Metric("User", pl.when(c("kind") == 1).then(pl.lit("followerCount"))
                         .when(c("kind") == 2).then(pl.lit("hiddenCount")),
-                        c("userId"), c("userId"), c("createdAt"),
+                        entity_id=c("userId"), user_id=c("userId"), created_at=c("createdAt"),
                         names=("followerCount", "hiddenCount")),),
         expected=(),
     )

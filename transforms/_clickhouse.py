@@ -1,4 +1,5 @@
-"""Shared pieces of the ClickHouse-source packages, and the ModelVersion lookup (image_resource uses it too)."""
+"""Shared pieces of the ClickHouse-source packages, and the ModelVersion lookup (also used by
+image_resource)."""
 
 from __future__ import annotations
 

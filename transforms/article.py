@@ -36,7 +36,8 @@ PACKAGE = Package(
     where='a."publishedAt" IS NOT NULL OR a.status = \'Published\'',
     tables={"Article": ("id", "userId", "status", "publishedAt", "createdAt")},
     metrics=(
-        Metric("User", "articleCount", c("userId"), c("userId"), c("publishedAt"),
+        Metric("User", "articleCount", entity_id=c("userId"), user_id=c("userId"),
+               created_at=c("publishedAt"),
                where=published & has_published_at, null_entity="Article.userId NULL"),
     ),
     notes={

@@ -32,8 +32,10 @@ PACKAGE = Package(
         "Article": ("id", "userId"),
     },
     metrics=(
-        Metric("Article", c("reaction"), c("articleId"), c("userId"), c("createdAt"), names=REACTIONS),
-        Metric("User", "reactionCount", c("ownerId"), c("userId"), c("createdAt"),
+        Metric("Article", c("reaction"), entity_id=c("articleId"), user_id=c("userId"),
+               created_at=c("createdAt"), names=REACTIONS),
+        Metric("User", "reactionCount", entity_id=c("ownerId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                null_entity="article owner (Article.userId) NULL"),
     ),
     expected=(

@@ -24,7 +24,8 @@ PACKAGE = Package(
     time_filter=('b."createdAt"',),
     tables={"Bounty": ("id", "userId", "createdAt")},
     metrics=(
-        Metric("User", "bountyCount", c("userId"), c("userId"), c("createdAt"),
+        Metric("User", "bountyCount", entity_id=c("userId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                null_entity="Bounty.userId NULL"),
     ),
     expected=(

@@ -30,10 +30,11 @@ PACKAGE = Package(
     row_key=("type", "bountyId", "userId"),
     tables={"BountyEngagement": ("type", "bountyId", "userId", "createdAt"), "Bounty": ("id",)},
     metrics=(
-        Metric("Bounty", "favoriteCount", pl.when(c("bountyExists")).then(c("bountyId")),
-               c("userId"), c("createdAt"), where=c("type") == "Favorite",
+        Metric("Bounty", "favoriteCount", entity_id=pl.when(c("bountyExists")).then(c("bountyId")),
+               user_id=c("userId"), created_at=c("createdAt"), where=c("type") == "Favorite",
                null_entity="BountyEngagement.bountyId has no Bounty row"),
-        Metric("Bounty", "trackCount", c("bountyId"), c("userId"), c("createdAt"),
+        Metric("Bounty", "trackCount", entity_id=c("bountyId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                where=c("type") == "Track"),
     ),
     tallies={

@@ -25,7 +25,8 @@ PACKAGE = Package(
     time_filter=('be."createdAt"',),
     tables={"BountyEntry": ("id", "bountyId", "userId", "createdAt")},
     metrics=(
-        Metric("Bounty", "entryCount", c("bountyId"), c("userId").fill_null(0), c("createdAt"),
+        Metric("Bounty", "entryCount", entity_id=c("bountyId"), user_id=c("userId").fill_null(0),
+               created_at=c("createdAt"),
                null_entity="BountyEntry.bountyId NULL"),
     ),
     notes={"BountyEntry.userId NULL → userId 0": c("userId").is_null()},

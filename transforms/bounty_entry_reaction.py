@@ -36,9 +36,11 @@ PACKAGE = Package(
         "BountyEntry": ("id", "userId"),
     },
     metrics=(
-        Metric("BountyEntry", c("reaction"), c("bountyEntryId"), c("userId"), c("createdAt"),
+        Metric("BountyEntry", c("reaction"), entity_id=c("bountyEntryId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                names=REACTIONS),
-        Metric("User", "reactionCount", c("ownerId"), c("userId"), c("createdAt"),
+        Metric("User", "reactionCount", entity_id=c("ownerId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                null_entity="entry owner (BountyEntry.userId) NULL"),
     ),
     expected=(

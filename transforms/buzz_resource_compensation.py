@@ -35,9 +35,11 @@ PACKAGE = Package(
     lookups=LOOKUPS,
     prepare=_prepare,
     metrics=(
-        Metric("Model", "earnedAmount", c("modelId"), pl.lit(0), c("date"), value=c("total"),
+        Metric("Model", "earnedAmount", entity_id=c("modelId"), user_id=pl.lit(0),
+               created_at=c("date"), value=c("total"),
                where=c("modelVersionId") != 0, null_entity="ModelVersion missing in Postgres"),
-        Metric("ModelVersion", "earnedAmount", nonzero("modelVersionId"), pl.lit(0), c("date"),
+        Metric("ModelVersion", "earnedAmount", entity_id=nonzero("modelVersionId"),
+               user_id=pl.lit(0), created_at=c("date"),
                value=c("total"), null_entity="modelVersionId = 0"),
     ),
     pushdown="""

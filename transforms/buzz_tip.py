@@ -19,8 +19,10 @@ def _entity_metrics() -> tuple[Metric, ...]:
     out = []
     for entity in TIPPABLE:
         on = c("entityType") == entity
-        out.append(Metric(entity, "tippedCount", c("entityId"), c("fromUserId"), c("createdAt"), where=on))
-        out.append(Metric(entity, "tippedAmount", c("entityId"), c("fromUserId"), c("createdAt"),
+        out.append(Metric(entity, "tippedCount", entity_id=c("entityId"), user_id=c("fromUserId"),
+                          created_at=c("createdAt"), where=on))
+        out.append(Metric(entity, "tippedAmount", entity_id=c("entityId"), user_id=c("fromUserId"),
+                          created_at=c("createdAt"),
                           value=c("amount"), where=on))
     return tuple(out)
 
@@ -38,10 +40,14 @@ PACKAGE = Package(
     tables={"BuzzTip": ("entityType", "entityId", "toUserId", "fromUserId", "amount", "createdAt")},
     metrics=_entity_metrics()
     + (
-        Metric("User", "tippedCount", c("toUserId"), c("fromUserId"), c("createdAt")),
-        Metric("User", "tippedAmount", c("toUserId"), c("fromUserId"), c("createdAt"), value=c("amount")),
-        Metric("User", "tipsGivenCount", c("fromUserId"), c("fromUserId"), c("createdAt")),
-        Metric("User", "tipsGivenAmount", c("fromUserId"), c("fromUserId"), c("createdAt"),
+        Metric("User", "tippedCount", entity_id=c("toUserId"), user_id=c("fromUserId"),
+               created_at=c("createdAt")),
+        Metric("User", "tippedAmount", entity_id=c("toUserId"), user_id=c("fromUserId"),
+               created_at=c("createdAt"), value=c("amount")),
+        Metric("User", "tipsGivenCount", entity_id=c("fromUserId"), user_id=c("fromUserId"),
+               created_at=c("createdAt")),
+        Metric("User", "tipsGivenAmount", entity_id=c("fromUserId"), user_id=c("fromUserId"),
+               created_at=c("createdAt"),
                value=c("amount")),
     ),
     tallies={

@@ -49,9 +49,11 @@ PACKAGE = Package(
         "Collection": ("id", "createdAt"),
     },
     metrics=(
-        Metric("Collection", "contributorCount", c("collectionId"), c("userId"), event_at,
+        Metric("Collection", "contributorCount", entity_id=c("collectionId"), user_id=c("userId"),
+               created_at=event_at,
                where=c("hasAdd")),
-        Metric("Collection", "followerCount", c("collectionId"), c("userId"), event_at,
+        Metric("Collection", "followerCount", entity_id=c("collectionId"), user_id=c("userId"),
+               created_at=event_at,
                where=c("hasView")),
     ),
     tallies={

@@ -36,7 +36,8 @@ ENTITY_COLUMNS = ("articleId", "imageId", "modelId", "postId")
 def _entity(entity: str, metric: str, column: str, exists: str | None = None) -> Metric:
     """An entity-level event for items whose ``column`` is set (and whose entity exists)."""
     entity_id = c(column) if exists is None else pl.when(c(exists)).then(c(column))
-    return Metric(entity, metric, entity_id, added_by, event_at, where=c(column).is_not_null(),
+    return Metric(entity, metric, entity_id=entity_id, user_id=added_by, created_at=event_at,
+                  where=c(column).is_not_null(),
                   null_entity=f"CollectionItem.{column} has no {entity} row")
 
 
@@ -63,7 +64,8 @@ PACKAGE = Package(
         "Model": ("id",),
     },
     metrics=(
-        Metric("Collection", "itemCount", c("collectionId"), added_by, event_at),
+        Metric("Collection", "itemCount", entity_id=c("collectionId"), user_id=added_by,
+               created_at=event_at),
         _entity("Article", "collectedCount", "articleId", exists="articleExists"),
         _entity("Image", "Collection", "imageId"),
         _entity("Model", "collectedCount", "modelId", exists="modelExists"),

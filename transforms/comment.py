@@ -27,7 +27,8 @@ PACKAGE = Package(
     time_filter=('cm."createdAt"',),
     tables={"Comment": ("id", "modelId", "userId", "createdAt", "tosViolation")},
     metrics=(
-        Metric("Model", "commentCount", c("modelId"), c("userId"), c("createdAt"),
+        Metric("Model", "commentCount", entity_id=c("modelId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                where=~c("tosViolation")),
     ),
     notes={"Comment tosViolation=true (not an event)": c("tosViolation")},

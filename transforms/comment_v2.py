@@ -34,7 +34,8 @@ OTHER_KINDS = (
 
 def _comment_count(entity: str, column: str, exists: str | None = None) -> Metric:
     entity_id = c(column) if exists is None else pl.when(c(exists)).then(c(column))
-    return Metric(entity, "commentCount", entity_id, c("userId"), c("createdAt"),
+    return Metric(entity, "commentCount", entity_id=entity_id, user_id=c("userId"),
+                  created_at=c("createdAt"),
                   where=c(column).is_not_null(), null_entity=f"Thread.{column} has no {entity} row")
 
 

@@ -37,9 +37,11 @@ PACKAGE = Package(
         "ModelVersion": ("id", "modelId"),
     },
     metrics=(
-        Metric("Model", "imageCount", c("modelId"), c("userId"), c("createdAt"),
+        Metric("Model", "imageCount", entity_id=c("modelId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                null_entity="ModelVersion missing in Postgres"),
-        Metric("ModelVersion", "imageCount", c("modelVersionId"), c("userId"), c("createdAt")),
+        Metric("ModelVersion", "imageCount", entity_id=c("modelVersionId"), user_id=c("userId"),
+               created_at=c("createdAt")),
     ),
     expected=(
         Expected(

@@ -27,9 +27,11 @@ PACKAGE = Package(
     default_batch_size=500_000,
     tables={"default.modelVersionEvents": ("type", "time", "userId", "modelId", "modelVersionId")},
     metrics=(
-        Metric("Model", "downloadCount", nonzero("modelId"), c("userId"), c("time"),
+        Metric("Model", "downloadCount", entity_id=nonzero("modelId"), user_id=c("userId"),
+               created_at=c("time"),
                null_entity="modelId = 0"),
-        Metric("ModelVersion", "downloadCount", nonzero("modelVersionId"), c("userId"), c("time"),
+        Metric("ModelVersion", "downloadCount", entity_id=nonzero("modelVersionId"),
+               user_id=c("userId"), created_at=c("time"),
                null_entity="modelVersionId = 0"),
     ),
     pushdown="""

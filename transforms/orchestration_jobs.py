@@ -44,11 +44,13 @@ PACKAGE = Package(
     prepare=_prepare,
     notes={"excluded model version id (--exclude-versions)": c("excluded")},
     metrics=(
-        Metric("Model", "generationCount", c("modelId"), c("userId"), c("createdAt"),
+        Metric("Model", "generationCount", entity_id=c("modelId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                value=c("value"), where=counted & (c("modelVersionId") != 0),
                null_entity="ModelVersion missing in Postgres"),
-        Metric("ModelVersion", "generationCount", nonzero("modelVersionId"), c("userId"),
-               c("createdAt"), value=c("value"), where=counted, null_entity="modelVersionId = 0"),
+        Metric("ModelVersion", "generationCount", entity_id=nonzero("modelVersionId"),
+               user_id=c("userId"),
+               created_at=c("createdAt"), value=c("value"), where=counted, null_entity="modelVersionId = 0"),
     ),
     pushdown="""
         SELECT 'Model', mv.modelId, j.userId, 'generationCount',

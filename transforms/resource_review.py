@@ -27,7 +27,8 @@ def _metrics() -> tuple[Metric, ...]:
             ("thumbsUpCount", counted & c("recommended")),
             ("thumbsDownCount", counted & ~c("recommended")),
         ):
-            out.append(Metric(entity, metric, c(column), c("userId"), c("createdAt"), where=where))
+            out.append(Metric(entity, metric, entity_id=c(column), user_id=c("userId"),
+                              created_at=c("createdAt"), where=where))
     return tuple(out)
 
 

@@ -26,9 +26,11 @@ PACKAGE = Package(
     row_key=("userId", "tagId"),
     tables={"TagEngagement": ("userId", "tagId", "type", "createdAt")},
     metrics=(
-        Metric("Tag", "followerCount", c("tagId"), c("userId"), c("createdAt"),
+        Metric("Tag", "followerCount", entity_id=c("tagId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                where=c("type") == "Follow"),
-        Metric("Tag", "hiddenCount", c("tagId"), c("userId"), c("createdAt"),
+        Metric("Tag", "hiddenCount", entity_id=c("tagId"), user_id=c("userId"),
+               created_at=c("createdAt"),
                where=c("type") == "Hide"),
     ),
     tallies={

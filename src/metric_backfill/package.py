@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal
 
 import polars as pl
@@ -29,6 +29,7 @@ class Metric:
 
     entity_type: str
     metric_type: str | pl.Expr
+    _: KW_ONLY  # three expressions of one type: named, so they cannot be swapped unnoticed
     entity_id: pl.Expr
     user_id: pl.Expr
     created_at: pl.Expr
