@@ -156,7 +156,7 @@ def child_seed(spec: dict[str, Any]) -> dict[str, Any]:
     from metric_backfill.synth import seed
 
     t0 = now()
-    counts = seed(spec["pg"], ClickHouse(f"chdb://{spec['ch']}")._client(), spec["scale"], spec["seed"])
+    counts = seed(spec["pg"], ClickHouse(f"chdb://{spec['ch']}").client(), spec["scale"], spec["seed"])
     return {"counts": counts, "seconds": now() - t0}
 
 
@@ -561,7 +561,7 @@ def measure_rowwise(ch: Any, pg: str, name: str, limit: int) -> dict[str, Any]:
     src = PostgresSource(pg)
     table = f"rowwise_{name}"
     Target(ch, table).ensure()
-    client = ch._client()
+    client = ch.client()
     fn = ROWWISE[name]
     order = ", ".join(f'"{c}"' for c in pkg.row_key)
     sql = (f"SELECT {pkg.columns} FROM {pkg.from_sql} WHERE {window_sql(pkg, src, window())} "

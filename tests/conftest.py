@@ -26,6 +26,6 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     root: Path = tmp_path_factory.mktemp("env")
     dsn, _ = pgserver.start(root)
     ch = f"chdb://{root / 'ch'}"
-    counts = seed(dsn, ClickHouse(ch)._client(), SCALE, SEED)
+    counts = seed(dsn, ClickHouse(ch).client(), SCALE, SEED)
     yield Env(root=root, pg=dsn, ch=ch, counts=counts)
     pgserver.destroy(root)

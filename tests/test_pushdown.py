@@ -24,7 +24,7 @@ PARALLEL_PROFILE = {"max_threads": 8, "max_insert_threads": 8, "max_block_size":
 @pytest.fixture
 def parallel_server(env) -> Iterator[ClickHouse]:
     ch = ClickHouse(env.ch)
-    client = ch._client()
+    client = ch.client()
     for name, value in PARALLEL_PROFILE.items():
         client.set_client_setting(name, value)
     try:

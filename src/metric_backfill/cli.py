@@ -475,7 +475,7 @@ def _db_up(dir_: Path, scale: float, seed: int) -> str:
 
         t0 = time.monotonic()
         ch = ClickHouse(f"chdb://{dir_ / 'ch'}")
-        counts = seed_all(dsn, ch._client(), scale, seed)
+        counts = seed_all(dsn, ch.client(), scale, seed)
         secs = time.monotonic() - t0
         total = sum(counts.values())
         marker.write_text(json.dumps({"scale": scale, "seed": seed, "rows": counts}, indent=1))

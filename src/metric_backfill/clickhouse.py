@@ -74,7 +74,9 @@ class ClickHouse:
     def embedded(self) -> bool:
         return is_chdb(self.dsn)
 
-    def _client(self) -> Any:
+    def client(self) -> Any:
+        """The clickhouse-connect client: per thread for a server; for chdb the one shared client,
+        which must not be used by two threads at once (this class holds its lock around calls)."""
         import clickhouse_connect
 
         if self.embedded:
@@ -102,7 +104,7 @@ class ClickHouse:
         return client
 
     def _call(self, fn_name: str, *args: Any, **kwargs: Any) -> Any:
-        client = self._client()
+        client = self.client()
         try:
             if self.embedded:
                 with _CHDB_LOCK:
@@ -135,7 +137,7 @@ class ClickHouse:
             yield from self._call("query_arrow", sql, settings=settings).to_batches()
             return
         try:
-            with self._client().query_arrow_stream(sql, settings=settings) as batches:
+            with self.client().query_arrow_stream(sql, settings=settings) as batches:
                 yield from batches
         except Exception as e:
             raise classify_ch_error(e) from e

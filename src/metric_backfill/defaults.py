@@ -21,3 +21,10 @@ DEFAULT_EXCLUDED_VERSIONS = (106916, 250708, 250712)
 
 def default_params() -> dict[str, object]:
     return {"exclude_versions": list(DEFAULT_EXCLUDED_VERSIONS)}
+
+
+def excluded_versions_sql(params: dict[str, object]) -> str:
+    """``exclude_versions`` as the SQL list the templates put in ``IN ({exclude_versions})``
+    (``0`` when empty: no version has id 0, and ``IN ()`` is not SQL)."""
+    versions = [int(v) for v in params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
+    return ", ".join(map(str, versions)) or "0"

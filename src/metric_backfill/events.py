@@ -7,6 +7,7 @@ silently: NULL entity ids and out-of-window events are counted per reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,6 +64,11 @@ class Window:
 
     cutoff: datetime
     since: datetime | None = None
+
+    def sql(self, column: str, literal: Callable[[datetime], str]) -> str:
+        """``column`` inside the window, as SQL; ``literal`` spells a time in the dialect."""
+        cond = f"{column} < {literal(self.cutoff)}"
+        return cond if self.since is None else f"{column} >= {literal(self.since)} AND {cond}"
 
     def contains(self, col: pl.Expr) -> pl.Expr:
         inside = col < pl.lit(self.cutoff, dtype=pl.Datetime("ms"))

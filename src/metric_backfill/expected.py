@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .clickhouse import ClickHouse, string_literal
+from .defaults import excluded_versions_sql
 from .events import Window
 from .package import Expected, Package
 from .scratch import Scratch
@@ -50,8 +51,7 @@ VERIFY_SETTINGS = {
 
 def sql_params(params: dict[str, object]) -> dict[str, str]:
     """Run parameters as SQL text for the Expected templates."""
-    versions = [int(v) for v in params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
-    return {"exclude_versions": ", ".join(map(str, versions)) or "0"}
+    return {"exclude_versions": excluded_versions_sql(params)}
 
 
 def families(packages: list[Package], metrics: set[str]) -> list[tuple[Package, Expected]]:

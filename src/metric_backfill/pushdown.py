@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .clickhouse import quote_ident
+from .defaults import excluded_versions_sql
 from .events import EVENT_COLUMN_LIST, Window
 from .package import Package
 from .plan import Batch
@@ -52,11 +53,10 @@ class Pushdown:
         src = self.source
         filt = (f"({range_sql(pkg, src, batch.lo, batch.hi, batch.null_key)}) "
                 f"AND ({window_sql(pkg, src, window)})")
-        versions = [int(v) for v in self.params.get("exclude_versions", []) or []]  # type: ignore[union-attr]
         return pkg.pushdown.format(
             filter=filt,
             model_versions=quote_ident(lookup_table("model_versions")),
-            exclude_versions=", ".join(map(str, versions)) or "0",
+            exclude_versions=excluded_versions_sql(self.params),
         ), filt
 
     def run(self, pkg: Package, batch: Batch, window: Window, token: str) -> tuple[int, int, float]:

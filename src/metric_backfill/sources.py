@@ -28,6 +28,11 @@ def ms_text(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
+def ch_time_literal(dt: datetime) -> str:
+    """A naive-UTC time as a ClickHouse DateTime64(3) literal."""
+    return f"toDateTime64('{ms_text(dt)}', 3, 'UTC')"
+
+
 class Source(Protocol):
     lowest_time: str
 
@@ -116,7 +121,7 @@ class ClickHouseSource:
     lowest_time = "toDateTime64('1900-01-01 00:00:00.000', 3, 'UTC')"
 
     def time_literal(self, dt: datetime) -> str:
-        return f"toDateTime64('{ms_text(dt)}', 3, 'UTC')"
+        return ch_time_literal(dt)
 
     def count_nulls(self, expr: str) -> str:
         return f"countIf({expr} IS NULL)"
@@ -199,13 +204,7 @@ def key_literal(src: Source, value: KeyValue) -> str:
 
 def window_sql(pkg: Package, src: Source, window: Window) -> str:
     """Rows with at least one of the package's event times inside ``[since, cutoff)``."""
-    parts = []
-    for col in pkg.time_filter:
-        cond = f"{col} < {src.time_literal(window.cutoff)}"
-        if window.since is not None:
-            cond = f"{col} >= {src.time_literal(window.since)} AND {cond}"
-        parts.append(f"({cond})")
-    clause = " OR ".join(parts)
+    clause = " OR ".join(f"({window.sql(col, src.time_literal)})" for col in pkg.time_filter)
     if pkg.where:
         clause = f"({clause}) AND ({pkg.where})"
     return clause

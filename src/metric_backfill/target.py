@@ -15,7 +15,7 @@ import pyarrow as pa
 from .clickhouse import EMBEDDED_INSERT_FORMAT, ClickHouse, quote_ident, string_literal
 from .errors import UserError
 from .events import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, Window
-from .sources import ms_text
+from .sources import ch_time_literal
 
 REQUIRED_COLUMNS = {c.name: c.clickhouse for c in EVENT_COLUMNS}
 
@@ -142,10 +142,7 @@ class Target:
         self.ch.insert_arrow(self.quoted, events, settings=self.insert_settings(token))
 
     def window_condition(self, window: Window) -> str:
-        cond = f"createdAt < toDateTime64('{ms_text(window.cutoff)}', 3, 'UTC')"
-        if window.since is not None:
-            cond += f" AND createdAt >= toDateTime64('{ms_text(window.since)}', 3, 'UTC')"
-        return cond
+        return window.sql("createdAt", ch_time_literal)
 
     def metric_condition(self, metrics: list[str]) -> str:
         # names may come from audit files (load): literals, escaped
