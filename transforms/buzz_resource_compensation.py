@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Context, Expected, Metric, Package
-from transforms._clickhouse import LOOKUPS, MODEL_VERSIONS, nonzero, with_model_id
+from metric_backfill.transforms._clickhouse import LOOKUPS, MODEL_VERSIONS, nonzero, with_model_id
 
 c = pl.col
 

@@ -23,7 +23,11 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import INDEX_JOINS, Expected, Metric, Package
-from transforms._common import COLLECTION_TIME, COLLECTION_TIME_TIER, collection_time_sql
+from metric_backfill.transforms._common import (
+    COLLECTION_TIME,
+    COLLECTION_TIME_TIER,
+    collection_time_sql,
+)
 
 c = pl.col
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
-from transforms._common import REACTIONS
+from metric_backfill.transforms._common import REACTIONS
 
 c = pl.col
 reaction = c("reaction")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
-from transforms._clickhouse import LOOKUPS, with_model_id
+from metric_backfill.transforms._clickhouse import LOOKUPS, with_model_id
 
 c = pl.col
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Expected, Metric, Package
-from transforms._clickhouse import nonzero
+from metric_backfill.transforms._clickhouse import nonzero
 
 c = pl.col
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from metric_backfill.package import Context, Expected, Metric, Package
-from transforms._clickhouse import LOOKUPS, MODEL_VERSIONS, nonzero, with_model_id
+from metric_backfill.transforms._clickhouse import LOOKUPS, MODEL_VERSIONS, nonzero, with_model_id
 
 c = pl.col
 JOB_TYPES = ("TextToImageV2", "TextToImage", "Comfy", "comfyVideoGen")

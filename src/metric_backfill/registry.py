@@ -1,4 +1,8 @@
-"""Finds migration packages: every module in ``transforms/`` that defines ``PACKAGE``."""
+"""Finds migration packages: every module of ``metric_backfill.transforms`` that defines ``PACKAGE``.
+
+The modules live in ``transforms/`` at the top of the repository; ``src/metric_backfill/transforms``
+is a symlink to it, so the wheel and the editable install both see them as
+``metric_backfill.transforms`` (no top-level ``transforms`` package is installed)."""
 
 from __future__ import annotations
 
@@ -13,13 +17,13 @@ from .package import Package
 
 @cache
 def all_packages() -> dict[str, Package]:
-    import transforms
+    from . import transforms
 
     found: dict[str, Package] = {}
     for info in sorted(pkgutil.iter_modules(transforms.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"transforms.{info.name}")
+        module = importlib.import_module(f"{transforms.__name__}.{info.name}")
         pkg = getattr(module, "PACKAGE", None)
         if isinstance(pkg, Package):
             found[pkg.name] = pkg

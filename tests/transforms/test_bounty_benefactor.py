@@ -7,8 +7,8 @@ from datetime import datetime
 import polars as pl
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.bounty_benefactor import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.bounty_benefactor import PACKAGE
 
 SCHEMA = {"bountyId": pl.Int32, "userId": pl.Int32, "unitAmount": pl.Int32,
           "createdAt": pl.Datetime("ms"), "awardedToId": pl.Int32, "awardedAt": pl.Datetime("ms"),

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.collection_contributor import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.collection_contributor import PACKAGE
 
 SCHEMA = {"userId": pl.Int32, "collectionId": pl.Int32, "hasView": pl.Boolean, "hasAdd": pl.Boolean,
           "noPermissions": pl.Boolean, "createdAt": pl.Datetime("ms"), "updatedAt": pl.Datetime("ms"),

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.collection_item import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.collection_item import PACKAGE
 
 SCHEMA = {
     "id": pl.Int32, "collectionId": pl.Int32, "articleId": pl.Int32, "imageId": pl.Int32,

@@ -7,8 +7,8 @@ from datetime import datetime
 import polars as pl
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.comment_v2 import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.comment_v2 import PACKAGE
 
 THREAD_COLUMNS = ("articleId", "bountyId", "imageId", "postId", "modelId", "reviewId",
                   "bountyEntryId", "questionId", "answerId", "clubPostId", "commentId",

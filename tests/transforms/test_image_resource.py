@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from metric_backfill.transforms._clickhouse import MODEL_VERSIONS
 from tests.helpers import CUTOFF, backfill_and_verify, ms
 from tests.helpers import events_of as _events_of
-from transforms._clickhouse import MODEL_VERSIONS
 
 PKG = "image_resource"
 SCHEMA = {"imageId": pl.Int32, "modelVersionId": pl.Int32, "userId": pl.Int32,

@@ -7,8 +7,8 @@ from datetime import datetime
 import polars as pl
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.resource_review import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.resource_review import PACKAGE
 
 SCHEMA = {"id": pl.Int32, "modelId": pl.Int32, "modelVersionId": pl.Int32, "userId": pl.Int32,
           "recommended": pl.Boolean, "exclude": pl.Boolean, "tosViolation": pl.Boolean,

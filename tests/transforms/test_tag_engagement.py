@@ -7,8 +7,8 @@ from datetime import datetime
 import polars as pl
 
 from metric_backfill.events import Window, explode
+from metric_backfill.transforms.tag_engagement import PACKAGE
 from tests.helpers import CUTOFF, ms
-from transforms.tag_engagement import PACKAGE
 
 SCHEMA = {"userId": pl.Int32, "tagId": pl.Int32, "type": pl.String, "createdAt": pl.Datetime("ms")}
 T0 = ms("2022-01-02 03:04:05.006")

@@ -1,0 +1,57 @@
+"""What `pip install` puts on a machine: one top-level package, with its transforms inside.
+
+``transforms/`` stays at the top of the repository; ``src/metric_backfill/transforms`` links to
+it, so the wheel ships it as ``metric_backfill/transforms`` and the editable install (``src`` on
+the path) imports it under the same name. A generic top-level ``transforms`` is never installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHECK = """
+import sys
+sys.path = [p for p in sys.path if not p.rstrip("/").endswith("/src") and p not in ("", ".")]
+sys.path.insert(0, sys.argv[1])
+import metric_backfill, metric_backfill.registry as r
+assert metric_backfill.__file__.startswith(sys.argv[1]), metric_backfill.__file__
+try:
+    import transforms  # noqa: F401
+    print("top-level transforms importable")
+except ImportError:
+    pass
+print(len(r.all_packages()), len(r.all_metrics()))
+"""
+
+
+def test_the_wheel_holds_only_metric_backfill_with_its_transforms(tmp_path: Path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w",
+                    str(tmp_path)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"metric_backfill"}
+    shipped = {Path(n).name for n in names if n.startswith("metric_backfill/transforms/")}
+    assert shipped >= {p.name for p in (ROOT / "transforms").glob("*.py")}
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", CHECK, str(target)], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["20", "73"]
+
+
+def test_the_editable_install_imports_the_same_modules_under_the_same_name():
+    from metric_backfill import registry
+
+    pkg = registry.all_packages()["image_reaction"]
+    module = sys.modules["metric_backfill.transforms.image_reaction"]
+    assert module.PACKAGE is pkg
+    assert Path(module.__file__).resolve() == (ROOT / "transforms" / "image_reaction.py").resolve()
+    assert "transforms.image_reaction" not in sys.modules
