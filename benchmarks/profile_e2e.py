@@ -110,7 +110,7 @@ def aggregate(raw: Path, rate: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metric_backfill import bench, pgserver
+    from metric_backfill_lab import bench, pgserver
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--package", default="image_reaction", help="a package, or several: a,b")

@@ -142,7 +142,7 @@ def child_command() -> list[str]:
 
 
 def run_child(kind: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    from metric_backfill.bench import run_child as _run
+    from metric_backfill_lab.bench import run_child as _run
 
     return _run({**spec, "kind": kind}, workdir, command=child_command())
 
@@ -153,7 +153,7 @@ def run_child(kind: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 def child_seed(spec: dict[str, Any]) -> dict[str, Any]:
     from metric_backfill.clickhouse import ClickHouse
-    from metric_backfill.synth import seed
+    from metric_backfill_lab.synth import seed
 
     t0 = now()
     counts = seed(spec["pg"], ClickHouse(f"chdb://{spec['ch']}").client(), spec["scale"], spec["seed"])
@@ -198,7 +198,7 @@ def child_main(spec_file: str) -> int:
     fn = {"seed": child_seed, "misc": child_misc, "native": child_native}[spec["kind"]]
     Path(spec["out"]).write_text(json.dumps(fn(spec), default=str))
     if spec["kind"] != "seed":  # the seeded chdb path is kept: let chdb shut down cleanly
-        from metric_backfill.bench import fast_exit
+        from metric_backfill_lab.bench import fast_exit
 
         fast_exit()
     return 0
@@ -735,7 +735,7 @@ def seed_all(work: Path, root_dsn: str, scales: list[float], main: float) -> dic
 
 
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    from metric_backfill import pgserver
+    from metric_backfill_lab import pgserver
 
     s = make_setup(args)
     t_start = now()
@@ -885,7 +885,7 @@ def run_args(dsn: str, names: list[str], rundir: Path, concurrency: int, batch_s
 def cli_e2e(dsn: str, names: list[str], rundir: Path, concurrency: int, batch_size: int | None) -> dict[str, Any]:
     """One ``metric-backfill run`` process into a fresh chdb target: its wall clock, the batch
     phase (``wall_seconds`` of its ``--json``) and the difference, the fixed costs."""
-    from metric_backfill import bench
+    from metric_backfill_lab import bench
 
     shutil.rmtree(rundir, ignore_errors=True)
     try:
@@ -907,7 +907,7 @@ def cli_e2e(dsn: str, names: list[str], rundir: Path, concurrency: int, batch_si
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of every time of several ``cli_e2e`` runs (counts from the first)."""
-    from metric_backfill.bench import median
+    from metric_backfill_lab.bench import median
 
     first = runs[0]
     out: dict[str, Any] = {k: median([r[k] for r in runs]) for k in CLI_RUN_KEYS}
@@ -925,7 +925,7 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def native_runs(work: Path, port: int, names: list[str], repeat: int) -> dict[str, Any]:
     """``repeat`` children, each: one chdb start on a fresh path, then the native statements."""
-    from metric_backfill.bench import median
+    from metric_backfill_lab.bench import median
 
     runs = []
     for i in range(repeat):
@@ -994,7 +994,7 @@ def phase_e2e(result: dict[str, Any], s: Setup) -> None:
 def phase_scale_curve(s: Setup) -> tuple[dict[str, Any], dict[str, Any]]:
     """All Postgres packages (then the ClickHouse ones) end to end at every scale, smallest
     first; the main-scale run keeps its target for verify."""
-    from metric_backfill import bench
+    from metric_backfill_lab import bench
 
     pg_runs: dict[str, Any] = {}
     ch_runs: dict[str, Any] = {}
@@ -1012,7 +1012,7 @@ def phase_scale_curve(s: Setup) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def phase_verify(dsn: str, run_dir: Path, names: list[str], key: str) -> dict[str, Any]:
     """``metric-backfill verify`` on the target an end-to-end run left in ``run_dir``."""
-    from metric_backfill import bench
+    from metric_backfill_lab import bench
 
     log(f"verify: `metric-backfill verify` on the target of the scale-{key} end-to-end run")
     try:
@@ -1033,7 +1033,7 @@ def phase_verify(dsn: str, run_dir: Path, names: list[str], key: str) -> dict[st
 def phase_concurrency(s: Setup, main_run: dict[str, Any] | None) -> dict[str, Any]:
     """All Postgres packages at the main scale with each ``--concurrency-curve`` value (the
     scale-curve run stands for ``--concurrency``)."""
-    from metric_backfill import bench
+    from metric_backfill_lab import bench
 
     out: dict[str, Any] = {}
     for c in s.concurrency_curve:

@@ -4,7 +4,7 @@
                                [--concurrency 1,2,4] [--dir DIR] [--png FILE] [--md FILE]
 
 Starts (or reuses, with --dir) an embedded Postgres seeded like benchmarks/run.py, then calls
-``metric_backfill.bench.sweep``: every setting is a Runner run in a child process with a fresh
+``metric_backfill_lab.bench.sweep``: every setting is a Runner run in a child process with a fresh
 chdb target. Writes a markdown table (default benchmarks/SWEEP.md), its JSON and the chart.
 """
 
@@ -25,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metric_backfill import pgserver, registry
-    from metric_backfill.bench import RSS_LIMIT_MB, sweep, sweep_table
+    from metric_backfill import registry
+    from metric_backfill_lab import pgserver
+    from metric_backfill_lab.bench import RSS_LIMIT_MB, sweep, sweep_table
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=None,

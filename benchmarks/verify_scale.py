@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "metric_backfill.cli"]
 # the child prints its high-water mark when verify exits (atexit runs on typer's SystemExit)
 MEASURED = (
-    "import atexit, sys; from metric_backfill.bench import peak_rss_mb; "
+    "import atexit, sys; from metric_backfill_lab.bench import peak_rss_mb; "
     "atexit.register(lambda: print(f'PEAK_RSS_MB {peak_rss_mb():.0f}', file=sys.stderr)); "
     "sys.argv = ['metric-backfill', *sys.argv[1:]]; from metric_backfill.cli import main; main()"
 )

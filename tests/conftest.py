@@ -19,9 +19,9 @@ os.environ.setdefault("RUST_LOG", "off")
 
 @pytest.fixture(scope="session")
 def env(tmp_path_factory: pytest.TempPathFactory):
-    from metric_backfill import pgserver
     from metric_backfill.clickhouse import ClickHouse
-    from metric_backfill.synth import seed
+    from metric_backfill_lab import pgserver
+    from metric_backfill_lab.synth import seed
 
     root: Path = tmp_path_factory.mktemp("env")
     dsn, _ = pgserver.start(root)

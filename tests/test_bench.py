@@ -37,7 +37,7 @@ def test_run_quick_tiny(tmp_path: Path) -> None:
 
 
 def test_sweep_tiny(env, tmp_path: Path) -> None:  # noqa: ANN001
-    from metric_backfill.bench import recommend, sweep
+    from metric_backfill_lab.bench import recommend, sweep
 
     lines: list[str] = []
     png = tmp_path / "sweep.png"

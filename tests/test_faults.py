@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from metric_backfill import pgserver
+from metric_backfill_lab import pgserver
 from tests.helpers import SCALE, SEED
 
 CLI = [sys.executable, "-m", "metric_backfill.cli"]
@@ -86,7 +86,7 @@ def _ledger_lines(state: Path) -> int:
 def ch_sources(tmp_path_factory) -> Path:
     """A chdb directory holding only the ClickHouse source tables of the session's data."""
     d = tmp_path_factory.mktemp("ch-sources") / "ch"
-    code = ("import clickhouse_connect as c; from metric_backfill.synth import seed_clickhouse; "
+    code = ("import clickhouse_connect as c; from metric_backfill_lab.synth import seed_clickhouse; "
             f"seed_clickhouse(c.get_client(dsn='chdb://{d}'), {SCALE}, {SEED})")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -1,4 +1,4 @@
-"""What `pip install` puts on a machine: one top-level package, with its transforms inside.
+"""What `pip install` puts on a machine: the product with its transforms inside, and the lab.
 
 ``transforms/`` stays at the top of the repository; ``src/metric_backfill/transforms`` links to
 it, so the wheel ships it as ``metric_backfill/transforms`` and the editable install (``src`` on
@@ -34,7 +34,7 @@ def test_the_wheel_holds_only_metric_backfill_with_its_transforms(tmp_path: Path
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
-    assert {t for t in tops if not t.endswith(".dist-info")} == {"metric_backfill"}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"metric_backfill", "metric_backfill_lab"}
     shipped = {Path(n).name for n in names if n.startswith("metric_backfill/transforms/")}
     assert shipped >= {p.name for p in (ROOT / "transforms").glob("*.py")}
 
@@ -55,3 +55,32 @@ def test_the_editable_install_imports_the_same_modules_under_the_same_name():
     assert module.PACKAGE is pkg
     assert Path(module.__file__).resolve() == (ROOT / "transforms" / "image_reaction.py").resolve()
     assert "transforms.image_reaction" not in sys.modules
+
+
+NO_LAB = """
+import sys
+sys.modules["metric_backfill_lab"] = None  # as on a machine without the lab
+from metric_backfill.cli import main
+sys.argv = ["metric-backfill", *sys.argv[1:]]
+main()
+"""
+
+
+def test_the_product_never_imports_the_lab():
+    code = ("import sys, metric_backfill.cli, metric_backfill.engine, metric_backfill.verify, "
+            "metric_backfill.load; print(sorted(m for m in sys.modules if 'lab' in m.split('.')[0]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_lab_commands_without_the_lab_name_the_extra_and_exit_2(tmp_path: Path):
+    for args in (["db", "up", "--dir", str(tmp_path)], ["db", "down", "--dir", str(tmp_path)],
+                 ["demo", "--dir", str(tmp_path)]):
+        out = subprocess.run([sys.executable, "-c", NO_LAB, *args], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.strip() == "error: this command needs the lab: pip install 'metric-backfill[lab]'"
+    listed = subprocess.run([sys.executable, "-c", NO_LAB, "list", "--json"], capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr

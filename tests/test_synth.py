@@ -19,8 +19,8 @@ import polars as pl
 import psycopg
 import pytest
 
-from metric_backfill import pgserver
-from metric_backfill.synth import (
+from metric_backfill_lab import pgserver
+from metric_backfill_lab.synth import (
     DEFAULT_CUTOFF,
     EDGE_SINCE,
     EXCLUDED_VERSIONS,
@@ -30,8 +30,8 @@ from metric_backfill.synth import (
     generate_pg,
     load_pg,
 )
-from metric_backfill.synth.pg_data import model_versions
-from metric_backfill.synth.schema import ENUMS, INDEXES, TABLES
+from metric_backfill_lab.synth.pg_data import model_versions
+from metric_backfill_lab.synth.schema import ENUMS, INDEXES, TABLES
 
 SEED = 5
 
@@ -425,7 +425,7 @@ def test_schema_alone_with_every_index(cluster: str) -> None:
 _CH_SCRIPT = textwrap.dedent("""
     import json, sys
     import clickhouse_connect
-    from metric_backfill.synth import generate_pg, seed
+    from metric_backfill_lab.synth import generate_pg, seed
 
     path, pg_dsn, scale, seed_ = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     client = clickhouse_connect.get_client(dsn="chdb://" + path)

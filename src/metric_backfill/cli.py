@@ -444,7 +444,7 @@ def bench_batch_sizes(
     debug: Debug = False,
 ) -> None:
     """Sweep batch size × concurrency (each run into a throwaway chdb) and recommend a setting."""
-    from .bench import sweep
+    sweep = _lab("bench").sweep
 
     if not pg:
         raise UserError("--pg is required (the Postgres source DSN)")
@@ -454,6 +454,19 @@ def bench_batch_sizes(
           workdir, png, ch=ch, repeat=repeat, echo=typer.echo)
 
 
+def _lab(module: str) -> Any:
+    """A module of the lab (synthetic data, embedded Postgres, benchmarks): not part of a
+    production install, so its absence is bad usage with the command that adds it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"metric_backfill_lab.{module}")
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("metric_backfill_lab"):
+            raise
+        raise UserError("this command needs the lab: pip install 'metric-backfill[lab]'") from None
+
+
 # ----------------------------------------------------------------------------------------
 DirOpt = Annotated[Path, typer.Option("--dir", help="Directory holding pg/ (Postgres) and ch/ (chdb).")]
 ScaleOpt = Annotated[float, typer.Option("--scale", help="Synthetic size: 1 ≈ 1 M source rows.")]
@@ -461,7 +474,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data
 
 
 def _db_up(dir_: Path, scale: float, seed: int) -> str:
-    from . import pgserver
+    pgserver = _lab("pgserver")
 
     if scale <= 0:
         raise UserError(f"--scale must be > 0 (got {scale})")
@@ -471,7 +484,7 @@ def _db_up(dir_: Path, scale: float, seed: int) -> str:
     dsn, _created = pgserver.start(dir_)
     if not marker.exists():
         from .clickhouse import ClickHouse
-        from .synth import seed as seed_all
+        seed_all = _lab("synth").seed
 
         t0 = time.monotonic()
         ch = ClickHouse(f"chdb://{dir_ / 'ch'}")
@@ -495,7 +508,7 @@ def db_up(dir: DirOpt = Path(".demo"), scale: ScaleOpt = 0.1, seed: SeedOpt = 42
 @_guarded
 def db_down(dir: DirOpt = Path(".demo"), debug: Debug = False) -> None:
     """Stop the embedded Postgres."""
-    from . import pgserver
+    pgserver = _lab("pgserver")
 
     stopped = pgserver.stop(dir)
     typer.echo("stopped" if stopped else "not running", err=True)
@@ -510,7 +523,7 @@ def demo(
     debug: Debug = False,
 ) -> None:
     """Embedded Postgres + chdb, synthetic data, a full backfill, then verify."""
-    from . import pgserver
+    pgserver = _lab("pgserver")
     from .clickhouse import ClickHouse
     from .engine import Runner, RunOptions
     from .report import run_summary

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from metric_backfill.errors import UserError
 
 DB_USER = "backfill"
 DB_NAME = "civitai"

@@ -141,7 +141,7 @@ def run_child(
     command: Sequence[str] | None = None,
     prefix: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run ``python -m metric_backfill.bench --child SPEC`` (or ``command --child SPEC``) and
+    """Run ``python -m metric_backfill_lab.bench --child SPEC`` (or ``command --child SPEC``) and
     return the JSON the child wrote to ``spec["out"]``. ``prefix`` goes in front of the command
     (e.g. a profiler: ``["py-spy", "record", ..., "--"]``)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,7 @@ def run_child(
     t0 = time.perf_counter()
     with open(log_file, "w") as log:
         proc = subprocess.run(
-            [*prefix, *(command or [sys.executable, "-m", "metric_backfill.bench"]), "--child",
+            [*prefix, *(command or [sys.executable, "-m", "metric_backfill_lab.bench"]), "--child",
              str(spec_file)],
             stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout,
         )
@@ -273,7 +273,7 @@ class StageTimers:
         setattr(owner, name, timed)
 
     def install(self) -> None:
-        from . import engine, sources, target
+        from metric_backfill import engine, sources, target
 
         self.wrap(sources.PostgresSource, "fetch", "read (ConnectorX → Polars)")
         self.wrap(sources.ClickHouseSource, "fetch", "read (chdb → Polars)")
@@ -289,7 +289,7 @@ class StageTimers:
 
 
 def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
-    from .engine import Runner, RunOptions
+    from metric_backfill.engine import Runner, RunOptions
 
     timers = StageTimers() if spec.get("stage_timers") else None
     if timers:
@@ -339,7 +339,7 @@ CHILD_KINDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"e2e": _ch
 
 def child_main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] != "--child":
-        print("usage: python -m metric_backfill.bench --child SPEC.json", file=sys.stderr)
+        print("usage: python -m metric_backfill_lab.bench --child SPEC.json", file=sys.stderr)
         return 2
     os.environ.setdefault("TZ", "UTC")
     os.environ.setdefault("RUST_LOG", "off")
@@ -386,7 +386,7 @@ def sweep(
     ``repeat`` > 1 runs every setting that many times and keeps the median run by events/s
     (``peak_rss_mb`` is then the largest of the runs): on a shared machine one run is noisy.
     """
-    from . import registry
+    from metric_backfill import registry
 
     if not batch_sizes or not concurrencies:
         raise ValueError("sweep needs at least one batch size and one concurrency")
@@ -449,7 +449,7 @@ def recommend(rows: list[dict[str, Any]], rss_limit_mb: float = RSS_LIMIT_MB) ->
 
 
 def sweep_table(rows: list[dict[str, Any]]) -> str:
-    from .report import table
+    from metric_backfill.report import table
 
     return table(SWEEP_HEADERS, [
         [r["batch_size"], r["concurrency"], r["rows"], r["events"], round(r["seconds"], 2),
