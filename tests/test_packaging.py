@@ -59,7 +59,7 @@ def test_the_editable_install_imports_the_same_modules_under_the_same_name():
 
 NO_LAB = """
 import sys
-sys.modules["metric_backfill_lab"] = None  # as on a machine without the lab
+sys.modules["adbc_driver_postgresql"] = None  # as on a machine without the [lab] extra
 from metric_backfill.cli import main
 sys.argv = ["metric-backfill", *sys.argv[1:]]
 main()
