@@ -44,6 +44,23 @@ def test_db_up_prints_exactly_the_dsn_and_db_down_stops(tmp_path):
     assert down.returncode == 0
 
 
+def test_db_up_refuses_a_directory_seeded_at_another_scale_or_seed(tmp_path):
+    d = tmp_path / "db"
+    cmd = [sys.executable, "-m", "metric_backfill.cli", "db"]
+    up = subprocess.run([*cmd, "up", "--dir", d, "--scale", "0.01"], capture_output=True, text=True)
+    try:
+        assert up.returncode == 0, up.stderr
+        for other in (["--scale", "0.02"], ["--scale", "0.01", "--seed", "7"]):
+            again = subprocess.run([*cmd, "up", "--dir", d, *other], capture_output=True, text=True)
+            assert again.returncode == 2, (other, again.stdout, again.stderr)
+            assert again.stdout == ""
+            assert "seeded at scale 0.01 (seed 42)" in again.stderr, again.stderr
+        same = subprocess.run([*cmd, "up", "--dir", d, "--scale", "0.01"], capture_output=True, text=True)
+        assert same.returncode == 0 and same.stdout.strip() == up.stdout.strip(), same.stderr
+    finally:
+        subprocess.run([*cmd, "down", "--dir", d], capture_output=True, text=True)
+
+
 def test_clickhouse_packages_pushdown_and_polars_paths_agree(env, tmp_path):
     names = [n for n, p in all_packages().items() if p.source == "clickhouse"]
     totals = {}
