@@ -469,22 +469,36 @@ def _lab(module: str) -> Any:
 
 # ----------------------------------------------------------------------------------------
 DirOpt = Annotated[Path, typer.Option("--dir", help="Directory holding pg/ (Postgres) and ch/ (chdb).")]
-ScaleOpt = Annotated[float, typer.Option("--scale", help="Synthetic size: 1 ≈ 1 M source rows.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
+ScaleOpt = Annotated[float | None, typer.Option("--scale", help="Synthetic size: 1 ≈ 1 M source rows (default: 0.1 for a new --dir, else what it holds).", show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed of the synthetic data (default: 42 for a new --dir, else what it holds).", show_default=False)]
 
 
-def _db_up(dir_: Path, scale: float, seed: int) -> str:
+NEW_SCALE, NEW_SEED = 0.1, 42
+"""What a directory is seeded with when ``--scale`` / ``--seed`` are not given."""
+
+
+def _db_up(dir_: Path, scale: float | None, seed: int | None) -> str:
+    """Start the directory's Postgres, seeding it on first use. A directory seeded at another
+    scale or seed than asked is refused, never silently reused (its figures would mislead)."""
     pgserver = _lab("pgserver")
 
-    if scale <= 0:
+    if scale is not None and scale <= 0:
         raise UserError(f"--scale must be > 0 (got {scale})")
     dir_ = dir_.resolve()
-    dir_.mkdir(parents=True, exist_ok=True)
     marker = dir_ / "seeded.json"
+    if marker.exists():
+        seeded = json.loads(marker.read_text())
+        asked = {"scale": scale, "seed": seed}
+        if any(v is not None and v != seeded.get(k) for k, v in asked.items()):
+            raise UserError(
+                f"{dir_} was seeded at scale {seeded.get('scale')} (seed {seeded.get('seed')}): "
+                "use another --dir, or leave out --scale/--seed to use it as it is")
+    dir_.mkdir(parents=True, exist_ok=True)
     dsn, _created = pgserver.start(dir_)
     if not marker.exists():
         from .clickhouse import ClickHouse
         seed_all = _lab("synth").seed
+        scale, seed = scale or NEW_SCALE, NEW_SEED if seed is None else seed
 
         t0 = time.monotonic()
         ch = ClickHouse(f"chdb://{dir_ / 'ch'}")
@@ -499,7 +513,7 @@ def _db_up(dir_: Path, scale: float, seed: int) -> str:
 
 @db_app.command("up")
 @_guarded
-def db_up(dir: DirOpt = Path(".demo"), scale: ScaleOpt = 0.1, seed: SeedOpt = 42, debug: Debug = False) -> None:
+def db_up(dir: DirOpt = Path(".demo"), scale: ScaleOpt = None, seed: SeedOpt = None, debug: Debug = False) -> None:
     """Start (and on first use seed) the embedded Postgres; print its DSN on stdout."""
     typer.echo(_db_up(dir, scale, seed))
 
@@ -517,7 +531,7 @@ def db_down(dir: DirOpt = Path(".demo"), debug: Debug = False) -> None:
 @app.command()
 @_guarded
 def demo(
-    dir: DirOpt = Path(".demo"), scale: ScaleOpt = 0.1, seed: SeedOpt = 42,
+    dir: DirOpt = Path(".demo"), scale: ScaleOpt = None, seed: SeedOpt = None,
     packages: Packages = None, concurrency: Concurrency = 2, batch_size: BatchSize = None,
     keep: Annotated[bool, typer.Option("--keep", help="Leave Postgres running; print the DSNs.")] = False,
     debug: Debug = False,
