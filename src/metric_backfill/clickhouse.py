@@ -194,11 +194,11 @@ def sweep_spool(spool: Path) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # a PermissionError means alive, as another user's process
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process
-        return True
+    except PermissionError:
+        pass
     return True
 
 
@@ -207,7 +207,7 @@ EMBEDDED_INSERT_FORMAT = "ArrowStream"
 
 
 def insert_spool(dsn: str) -> Path:
-    """Where inserts into a chdb path are spooled; emptied before chdb opens the path."""
+    """Where inserts into a chdb path are spooled (``sweep_spool`` runs before chdb opens it)."""
     path = chdb_path(dsn)
     if path is None:
         return Path(tempfile.gettempdir())

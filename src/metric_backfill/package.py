@@ -92,8 +92,8 @@ class Package:
 
     The batch query is ``SELECT columns FROM from_sql WHERE <key range> AND <window> [AND where]``,
     a plain range read with no ORDER BY: the engine orders the rows by ``row_key`` (the result
-    columns naming one source row), then every other column. ``time_filter`` lists the event-time expressions the window applies
-    to (a row qualifies if any is inside). ``notes`` count rows per reason (substitutions,
+    columns naming one source row), then every other column. ``time_filter`` lists the
+    event-time expressions the window applies to (a row qualifies if any is inside). ``notes`` count rows per reason (substitutions,
     rows that are not events); ``tallies`` count rows per value of an expression (NULL = not
     counted), reported as ``"<reason>: <value>"``.
     """

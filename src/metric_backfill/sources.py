@@ -127,7 +127,8 @@ class ClickHouseSource:
         return f"countIf({expr} IS NULL)"
 
     def fetch(self, sql: str, settings: dict[str, str] | None = None) -> pl.DataFrame:
-        """The rows (``settings`` are Postgres session settings: none apply), with every time column as a Polars datetime in its own unit.
+        """The rows, with every time column as a Polars datetime in its own unit (``settings``
+        are Postgres session settings: none apply here).
 
         ClickHouse's Arrow output gives ``DateTime`` as UInt32 seconds and ``Date`` as UInt16
         days (only ``DateTime64`` is an Arrow timestamp), so a plain integer column may be a
