@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .durable import write_atomic
 from .errors import UserError
 from .plan import Plan
 
@@ -72,17 +72,7 @@ def claim_audit_dir(root: Path | None, plan: Plan) -> None:
     root.mkdir(parents=True, exist_ok=True)
     doc = {"plan_id": plan.plan_id, "fingerprint": plan.fingerprint,
            "batches": [b.id for b in plan.all_batches()]}
-    tmp = root / (AUDIT_FILE + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, root / AUDIT_FILE)
-    dir_fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself survives a power loss
-    finally:
-        os.close(dir_fd)
+    write_atomic(root / AUDIT_FILE, json.dumps(doc, indent=1))
 
 
 @dataclass

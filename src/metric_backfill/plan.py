@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .durable import write_atomic
 from .errors import UserError
 from .events import Window
 from .package import Package
@@ -90,7 +90,7 @@ class Plan:
         }
         doc["checksum"] = checksum(doc)
         for name in (PLAN_FILE, PLAN_COPY):
-            _write_atomic(state / name, json.dumps(doc, indent=1))
+            write_atomic(state / name, json.dumps(doc, indent=1))
 
     @classmethod
     def load(cls, state: Path) -> Plan | None:
@@ -106,7 +106,7 @@ class Plan:
                 raise UserError(
                     f"{path} and its copy {PLAN_COPY} are both damaged: restore one from a "
                     "backup (planning anew would insert the finished batches again)")
-            _write_atomic(path, json.dumps(doc, indent=1))
+            write_atomic(path, json.dumps(doc, indent=1))
         if doc.get("checksum") != checksum({k: v for k, v in doc.items() if k != "checksum"}):
             raise UserError(
                 f"{path} does not match its checksum (edited, or made by an older version): "
@@ -145,15 +145,6 @@ def _read(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _check_contiguous(pp: PackagePlan, path: Path) -> None:
