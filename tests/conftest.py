@@ -19,13 +19,9 @@ os.environ.setdefault("RUST_LOG", "off")
 
 @pytest.fixture(scope="session")
 def env(tmp_path_factory: pytest.TempPathFactory):
-    from metric_backfill.clickhouse import ClickHouse
-    from metric_backfill_lab import pgserver
-    from metric_backfill_lab.synth import seed
+    from metric_backfill_lab import seeded
 
     root: Path = tmp_path_factory.mktemp("env")
-    dsn, _ = pgserver.start(root)
-    ch = f"chdb://{root / 'ch'}"
-    counts = seed(dsn, ClickHouse(ch).client(), SCALE, SEED)
-    yield Env(root=root, pg=dsn, ch=ch, counts=counts)
-    pgserver.destroy(root)
+    db = seeded.seed(root, scale=SCALE, seed=SEED)
+    yield Env(root=root, pg=db.pg, ch=db.ch, counts=db.rows)
+    seeded.destroy(root)

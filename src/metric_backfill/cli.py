@@ -473,42 +473,16 @@ ScaleOpt = Annotated[float | None, typer.Option("--scale", help="Synthetic size:
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed of the synthetic data (default: 42 for a new --dir, else what it holds).", show_default=False)]
 
 
-NEW_SCALE, NEW_SEED = 0.1, 42
-"""What a directory is seeded with when ``--scale`` / ``--seed`` are not given."""
-
-
 def _db_up(dir_: Path, scale: float | None, seed: int | None) -> str:
-    """Start the directory's Postgres, seeding it on first use. A directory seeded at another
-    scale or seed than asked is refused, never silently reused (its figures would mislead)."""
-    pgserver = _lab("pgserver")
-
-    if scale is not None and scale <= 0:
-        raise UserError(f"--scale must be > 0 (got {scale})")
-    dir_ = dir_.resolve()
-    marker = dir_ / "seeded.json"
-    if marker.exists():
-        seeded = json.loads(marker.read_text())
-        asked = {"scale": scale, "seed": seed}
-        if any(v is not None and v != seeded.get(k) for k, v in asked.items()):
-            raise UserError(
-                f"{dir_} was seeded at scale {seeded.get('scale')} (seed {seeded.get('seed')}): "
-                "use another --dir, or leave out --scale/--seed to use it as it is")
-    dir_.mkdir(parents=True, exist_ok=True)
-    dsn, _created = pgserver.start(dir_)
-    if not marker.exists():
-        from .clickhouse import ClickHouse
-        seed_all = _lab("synth").seed
-        scale, seed = scale or NEW_SCALE, NEW_SEED if seed is None else seed
-
-        t0 = time.monotonic()
-        ch = ClickHouse(f"chdb://{dir_ / 'ch'}")
-        counts = seed_all(dsn, ch.client(), scale, seed)
-        secs = time.monotonic() - t0
-        total = sum(counts.values())
-        marker.write_text(json.dumps({"scale": scale, "seed": seed, "rows": counts}, indent=1))
-        typer.echo(f"seeded {total:,} rows (scale {scale}, seed {seed}) in {secs:.1f} s "
-                   f"({total / secs:,.0f} rows/s)", err=True)
-    return dsn
+    """Start the directory's Postgres, seeding it on first use (a directory seeded at another
+    scale or seed than asked is refused: see ``metric_backfill_lab.seeded``)."""
+    db = _lab("seeded").seed(dir_, scale=scale, seed=seed)
+    if not db.reused:
+        total = sum(db.rows.values())
+        typer.echo(f"seeded {total:,} rows (scale {db.scale}, seed {db.seed}) in "
+                   f"{db.seed_seconds:.1f} s ({total / max(db.seed_seconds, 1e-9):,.0f} rows/s)",
+                   err=True)
+    return db.pg
 
 
 @db_app.command("up")
@@ -522,9 +496,7 @@ def db_up(dir: DirOpt = Path(".demo"), scale: ScaleOpt = None, seed: SeedOpt = N
 @_guarded
 def db_down(dir: DirOpt = Path(".demo"), debug: Debug = False) -> None:
     """Stop the embedded Postgres."""
-    pgserver = _lab("pgserver")
-
-    stopped = pgserver.stop(dir)
+    stopped = _lab("seeded").stop(dir)
     typer.echo("stopped" if stopped else "not running", err=True)
 
 
@@ -537,7 +509,7 @@ def demo(
     debug: Debug = False,
 ) -> None:
     """Embedded Postgres + chdb, synthetic data, a full backfill, then verify."""
-    pgserver = _lab("pgserver")
+    seeded = _lab("seeded")
     from .clickhouse import ClickHouse
     from .engine import Runner, RunOptions
     from .report import run_summary
@@ -546,7 +518,7 @@ def demo(
     dir = dir.resolve()
     t0 = time.monotonic()
     dsn = _db_up(dir, scale, seed)
-    target = f"chdb://{dir / 'ch'}"
+    target = f"chdb://{seeded.ch_path(dir)}"
     state = dir / "state"
     try:
         ClickHouse(target).command(f"DROP TABLE IF EXISTS `{DEFAULT_TABLE}`")
@@ -567,7 +539,7 @@ def demo(
             typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")
     finally:
         if not keep:
-            pgserver.stop(dir)
+            seeded.stop(dir)
     if not ok:
         raise typer.Exit(1)
 
