@@ -30,7 +30,7 @@ from metric_backfill_lab.synth import (
     generate_pg,
     load_pg,
 )
-from metric_backfill_lab.synth.pg_data import model_versions
+from metric_backfill_lab.synth.pg import model_versions
 from metric_backfill_lab.synth.schema import ENUMS, INDEXES, TABLES
 
 SEED = 5
