@@ -30,7 +30,9 @@ from metric_backfill_lab.synth import (
     generate_pg,
     load_pg,
 )
-from metric_backfill_lab.synth.pg import model_versions
+from metric_backfill_lab.synth.pg import STEPS, model_versions
+from metric_backfill_lab.synth.pg.core import Gen
+from metric_backfill_lab.synth.pg.steps import steps_for
 from metric_backfill_lab.synth.schema import ENUMS, INDEXES, TABLES
 
 SEED = 5
@@ -286,6 +288,21 @@ def test_clickhouse_rows_are_deterministic() -> None:
     assert model_versions(0.02, SEED).equals(mv.select("id", "modelId"))
     assert all(x.equals(y) for t in a for x, y in zip(a[t], b[t], strict=True))
     assert not a["orchestration.jobs"][0].equals(c["orchestration.jobs"][0])
+
+
+def test_every_step_comes_after_the_steps_it_reads() -> None:
+    done: set[object] = set()
+    for step in STEPS:
+        assert set(step.reads) <= done, step.run.__name__
+        done.add(step.run)
+
+
+def test_the_steps_a_step_reads_are_enough_to_run_it() -> None:
+    """A step that reads a record no listed step sets fails here with AttributeError."""
+    for step in STEPS:
+        g = Gen(0.01, SEED)
+        for s in steps_for(step.run):
+            s.run(g)
 
 
 def _total(scale: float) -> int:
