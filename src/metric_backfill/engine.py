@@ -19,11 +19,12 @@ from pathlib import Path
 
 from . import registry
 from .audit import check_audit_dir, claim_audit_dir
+from .batchrun import BatchResult, batch_token, read_and_explode, write_events
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .dsn import without_password
 from .errors import RunFailed, UserError, redact
-from .events import BatchValueError, Window, event_table, explode
+from .events import BatchValueError, Window
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
@@ -98,16 +99,6 @@ class RunOptions:
             and not (self.dry_run or self.no_insert or self.parquet_dir)
         )
         return possible if self.pushdown is None else (possible and self.pushdown)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    rows: int
-    events: int
-    skipped: dict[str, int]
-    read_s: float
-    transform_s: float
-    write_s: float
 
 
 @dataclass
@@ -421,26 +412,18 @@ class Runner:
         return Context(lookups=load_lookups(self.packages, pg), params=dict(self.opts.params))
 
     def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> BatchResult:
-        """One batch end to end: read → explode → every sink. Retries transient errors."""
+        """One batch end to end on this process's threads: read → explode → every sink, or one
+        server-side INSERT … SELECT. Retries transient errors."""
         pkg = registry.all_packages()[batch.package]
-        if self.pushdown is not None and self.opts.pushes_down(pkg):
-            token = f"{plan.plan_id}:{batch.id}"
+        token = batch_token(plan.plan_id, batch)
+        pushdown = self.pushdown
+        if pushdown is not None and self.opts.pushes_down(pkg):
             rows, events, secs = self.policy.call(
-                lambda: self.pushdown.run(pkg, batch, self.opts.window, token))
+                lambda: pushdown.run(pkg, batch, self.opts.window, token))
             return BatchResult(rows, events, {}, 0.0, 0.0, secs)
-        src = self.source(pkg)
-        sql = batch.sql(pkg, src, self.opts.window)
-        t0 = time.perf_counter()
-        rows = self.policy.call(lambda: src.fetch(sql, pkg.pg_settings))
-        t1 = time.perf_counter()
-        exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
-        table = event_table(pkg, exploded.events)
-        t2 = time.perf_counter()
-        token = f"{plan.plan_id}:{batch.id}"
-        for sink in sinks:
-            self.policy.call(lambda sink=sink: sink.write(batch.id, token, table))
-        t3 = time.perf_counter()
-        return BatchResult(rows.height, table.num_rows, exploded.skipped, t1 - t0, t2 - t1, t3 - t2)
+        events = read_and_explode(pkg, batch, self.source(pkg), self.opts.window, ctx,
+                                  frozenset(self.opts.exclude_metrics), self.policy)
+        return write_events(events, batch.id, token, sinks, self.policy)
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
         o = self.opts
