@@ -53,6 +53,7 @@ def _env(name: str) -> str:
 
 
 Pg = Annotated[str | None, typer.Option("--pg", envvar=_env("PG"), help="Source Postgres DSN.", show_default=False)]
+PgList = Annotated[list[str] | None, typer.Option("--pg", envvar=_env("PG"), metavar="DSN", help="Source Postgres DSN; repeat it for read replicas holding the same data (run spreads batches over them; everything else uses the first). In the environment: space-separated.", show_default=False)]
 Ch = Annotated[str | None, typer.Option("--ch", envvar=_env("CH"), help="Source ClickHouse DSN (default: the target).", show_default=False)]
 TargetOpt = Annotated[str | None, typer.Option("--target", envvar=_env("TARGET"), help="Destination: chdb:///path or http(s)://user:pass@host:port/db (default: chdb under --state).", show_default=False)]
 Table = Annotated[str, typer.Option("--table", envvar=_env("TABLE"), help="Destination table.")]
@@ -127,20 +128,25 @@ def _fail(e: BaseException) -> None:
     raise typer.Exit(code)
 
 
+def _listed(value: str | list[str] | None) -> list[str]:
+    """An option given once or repeatable (``--pg``), as the list of its non-empty values."""
+    values = [value] if isinstance(value, str) else value or []
+    return [v for v in values if v]
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
-        dsns = {flag: kwargs.get(flag) for flag in ("pg", "ch", "target")}
-        register_passwords(*dsns.values())
+        dsns = [(flag, dsn) for flag in ("pg", "ch", "target") for dsn in _listed(kwargs.get(flag))]
+        register_passwords(*(dsn for _, dsn in dsns))
         try:
-            if dsns["pg"]:
-                check_postgres_url(dsns["pg"])
-            for flag, dsn in dsns.items():
-                if dsn:
-                    check_userinfo(dsn, f"--{flag}")
+            for flag, dsn in dsns:
+                if flag == "pg":
+                    check_postgres_url(dsn)
+                check_userinfo(dsn, f"--{flag}")
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
@@ -184,9 +190,11 @@ def _options(**kw: Any) -> RunOptions:
     from .engine import RunOptions
 
     state: Path = kw.pop("state")
+    pgs = _listed(kw.pop("pg"))
     return RunOptions(
         target=_target(kw.pop("target"), state),
-        pg=kw.pop("pg"),
+        pg=pgs[0] if pgs else None,
+        pg_replicas=pgs[1:],
         ch=kw.pop("ch"),
         table=kw.pop("table"),
         window=_window(kw.pop("cutoff"), kw.pop("since")),
@@ -203,7 +211,7 @@ def _options(**kw: Any) -> RunOptions:
 @app.command()
 @_guarded
 def plan(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
     state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
@@ -232,7 +240,7 @@ def plan(
 @app.command()
 @_guarded
 def run(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
     state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
@@ -291,7 +299,7 @@ Metrics = Annotated[str | None, typer.Option("--metrics", envvar=_env("METRICS")
 @app.command()
 @_guarded
 def verify(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
@@ -309,7 +317,7 @@ def verify(
         _check_writable(json_out, "--json")
         json_out.unlink(missing_ok=True)  # a verify that fails must not leave an earlier result
     args = VerifyArgs(
-        pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
+        pg=next(iter(_listed(pg)), None), ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
         exclude=_names(exclude_metrics, "--exclude-metrics") or [], json_out=json_out, top=top,
         exclude_versions=_versions(exclude_versions), sample=sample_entities, concurrency=concurrency,

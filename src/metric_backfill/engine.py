@@ -29,7 +29,7 @@ from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_connections, check_sources, legacy_image_events
-from .progress import progress_for
+from .progress import Progress, progress_for
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
@@ -49,6 +49,10 @@ from .targetcheck import TableInfo, check_target, dedup_window
 class RunOptions:
     target: str
     pg: str | None = None
+    """The Postgres source: planning, lookups, and the first replica batches read from."""
+    pg_replicas: list[str] = field(default_factory=list)
+    """Further Postgres replicas with the same data: batch ``index % n`` of each package reads
+    from ``[pg, *pg_replicas][index % n]``. Not part of the plan: a resume may name others."""
     ch: str | None = None
     table: str = "entityMetricEvents"
     window: Window = field(default_factory=lambda: Window(cutoff=DEFAULT_CUTOFF))
@@ -73,6 +77,10 @@ class RunOptions:
     """Seconds between progress lines when stderr is not a terminal."""
     pushdown: bool | None = None
     """Run ClickHouse packages server-side when their source is the target (None: when possible)."""
+
+    @property
+    def pg_all(self) -> list[str]:
+        return [self.pg, *self.pg_replicas] if self.pg else []
 
     def fingerprint_options(self, packages: list[Package]) -> dict:
         """Every option that changes what lands in the target."""
@@ -159,6 +167,9 @@ class RunReport:
     """Per package, everything the ledger holds for this plan (every invocation so far)."""
     error: str | None = None
     """Why the run stopped early (one line, redacted); None when it finished."""
+    placements: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Per batch of this invocation: the worker that read it and the Postgres replica
+    (redacted; None for other sources)."""
 
     @property
     def complete(self) -> bool:
@@ -193,6 +204,7 @@ class RunReport:
                 "batches_done": sum(t.batches_done for t in self.plan_totals.values()),
                 "packages": {name: asdict(t) for name, t in self.plan_totals.items()},
             },
+            "batches": self.placements,
         }
         return doc if self.error is None else {**doc, "error": self.error}
 
@@ -206,7 +218,8 @@ class Runner:
         o = self.opts
         self.packages = registry.select(o.packages)
         self._validate()
-        self.pg = PostgresSource(o.pg) if o.pg else None
+        self.pgs = [PostgresSource(dsn) for dsn in o.pg_all]
+        self.pg = self.pgs[0] if self.pgs else None
         needs_ch = any(p.source == "clickhouse" for p in self.packages)
         self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
         self.writes = not (o.dry_run or o.no_insert)
@@ -244,8 +257,13 @@ class Runner:
         if any(p.source == "postgres" for p in self.packages) and not o.pg:
             raise UserError("--pg is required (the Postgres source DSN)")
 
-    def source(self, pkg: Package) -> Source:
-        return source_for(pkg, self.pg, self.ch)
+    def source(self, pkg: Package, batch: Batch | None = None) -> Source:
+        """The package's source; for a batch, its Postgres replica (``replica``)."""
+        return source_for(pkg, self.replica(batch) if batch is not None else self.pg, self.ch)
+
+    def replica(self, batch: Batch) -> PostgresSource | None:
+        """The replica a batch reads: chosen by its index, so every run spreads a plan alike."""
+        return self.pgs[batch.index % len(self.pgs)] if self.pgs else None
 
     # ------------------------------------------------------------------------------------
     def make_plan(self) -> Plan:
@@ -270,14 +288,16 @@ class Runner:
         if embedded is not None:
             chs = {flag: ch for flag, ch in chs.items() if ch.embedded == embedded}
         check_connections(None if embedded else self.pg, chs)
+        for replica in [] if embedded else self.pgs[1:]:
+            replica.ping()
 
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         o, notices = self.opts, []
         self.check_connections(embedded=True)
-        if self.pg:
-            check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
+        for replica in self.pgs:
+            check_sources([p for p in self.packages if p.source == "postgres"], replica)
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
         if self.target is not None and self.writes:
@@ -421,9 +441,17 @@ class Runner:
             rows, events, secs = self.policy.call(
                 lambda: pushdown.run(pkg, batch, self.opts.window, token))
             return BatchResult(rows, events, {}, 0.0, 0.0, secs)
-        events = read_and_explode(pkg, batch, self.source(pkg), self.opts.window, ctx,
+        events = read_and_explode(pkg, batch, self.source(pkg, batch), self.opts.window, ctx,
                                   frozenset(self.opts.exclude_metrics), self.policy)
         return write_events(events, batch.id, token, sinks, self.policy)
+
+    def _start(self, ctx: Context) -> None:
+        """Before the first batch: the pushdown's lookup tables."""
+        if self.target is not None and self.ch is not None and any(
+                self.opts.pushes_down(p) for p in self.packages):
+            self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
+            pushdown = self.pushdown
+            self.policy.call(lambda: pushdown.load_lookups(ctx.lookups))
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
         o = self.opts
@@ -431,41 +459,28 @@ class Runner:
         if not pending:
             self.log(f"plan {plan.plan_id}: no pending batches")
         stats = {name: PackageStats() for name in plan.packages}
+        placements: dict[str, dict[str, str | None]] = {}
         ctx = self._context() if pending else Context()
-        if pending and self.target is not None and self.ch is not None and any(
-                self.opts.pushes_down(p) for p in self.packages):
-            self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
-            self.policy.call(lambda: self.pushdown.load_lookups(ctx.lookups))
-        sinks = self._sinks()
+        if pending:
+            self._start(ctx)
         started = time.monotonic()
         progress = progress_for(plan, ledger, pending, o.progress, o.progress_interval, self.log)
-        failure: BaseException | None = None
+
+        def record(b: Batch, result: BatchResult) -> None:
+            ledger.record(b.id, rows=result.rows, events=result.events)
+            stats[b.package].add(result)
+            replica = self.replica(b) if registry.all_packages()[b.package].source == "postgres" else None
+            placements[b.id] = {"worker": result.worker,
+                                "pg": without_password(replica.dsn) if replica else None}
+            progress.advance(b.package, result.rows, result.events)
+
         try:
-            with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
-                inflight: dict[Future, Batch] = {}
-                queue = list(reversed(pending))
-                while queue or inflight:
-                    while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
-                        b = queue.pop()
-                        inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
-                    if not inflight:
-                        break
-                    done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
-                    progress.tick()
-                    for fut in done:
-                        b = inflight.pop(fut)
-                        try:
-                            result = fut.result()
-                        except BaseException as e:  # keep draining in-flight batches
-                            failure = failure or e
-                            continue
-                        ledger.record(b.id, rows=result.rows, events=result.events)
-                        stats[b.package].add(result)
-                        progress.advance(b.package, result.rows, result.events)
+            failure = self._loop(pending, ctx, plan, record, progress)
         finally:
             progress.close()
         self.report = self._report(plan, ledger, stats, notices=notices)
         self.report.wall_s = time.monotonic() - started
+        self.report.placements = placements
         if failure is not None:
             raise _stopped_by(failure)
         if self.stop.is_set():
@@ -474,6 +489,35 @@ class Runner:
                 "and ledgered; continue with --resume"
             )
         return self.report
+
+    def _loop(self, pending: list[Batch], ctx: Context, plan: Plan,
+              record: Callable[[Batch, BatchResult], None], progress: Progress) -> BaseException | None:
+        """The one bounded in-flight loop; returns the first failure. ``record`` (the ledger)
+        runs only once every sink acknowledged. After a failure or a stop no batch starts, and
+        those in flight are drained."""
+        o = self.opts
+        sinks = self._sinks()
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
+            inflight: dict[Future, Batch] = {}
+            queue = list(reversed(pending))
+            while queue or inflight:
+                while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
+                    b = queue.pop()
+                    inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
+                if not inflight:
+                    break
+                done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
+                progress.tick()
+                for fut in done:
+                    b = inflight.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BaseException as e:  # keep draining in-flight batches
+                        failure = failure or e
+                        continue
+                    record(b, result)
+        return failure
 
     def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
                 notices: list[str] | None = None) -> RunReport:
