@@ -256,6 +256,8 @@ def run(
     progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
     pushdown: Annotated[bool | None, typer.Option("--pushdown/--no-pushdown", help="ClickHouse packages as server-side INSERT … SELECT when source = target (default: whenever possible).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
+    executor: Annotated[str, typer.Option("--executor", envvar=_env("EXECUTOR"), help="Where batches run: threads (this process), or dask://HOST:PORT (the workers of a Dask scheduler; this process plans, writes an embedded target and keeps the ledger).")] = "threads",
+    ship_credentials: Annotated[bool, typer.Option("--ship-credentials/--no-ship-credentials", envvar=_env("SHIP_CREDENTIALS"), help="With Dask: send the DSNs to the workers once, in a worker plugin (never as task arguments); or let each worker read its own METRIC_BACKFILL_PG/TARGET/CH.")] = True,
     debug: Debug = False,
 ) -> None:
     """The backfill: plan, then read → transform → insert every batch exactly once."""
@@ -268,7 +270,8 @@ def run(
                     resume=resume, dry_run=dry_run, limit_batches=limit_batches,
                     start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
                     allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
-                    progress=progress, progress_interval=progress_interval, pushdown=pushdown)
+                    progress=progress, progress_interval=progress_interval, pushdown=pushdown,
+                    executor=executor, ship_credentials=ship_credentials)
     runner = Runner(opts)
     try:
         report = runner.run()

@@ -1,12 +1,15 @@
 """The run: preflight, plan, then read → explode → sinks → ledger for every pending batch.
 
-Batches run on a thread pool with at most ``concurrency`` in flight (ConnectorX, Polars and
-the ClickHouse driver release the GIL, so threads overlap reads, transforms and inserts).
-The ledger is written by the coordinating thread only after a batch's sinks returned.
+Batches run with at most ``concurrency`` in flight, in one loop: on a thread pool (ConnectorX,
+Polars and the ClickHouse driver release the GIL, so threads overlap reads, transforms and
+inserts) or, with ``--executor dask://…``, partly on a Dask cluster (``cluster.py``). The seam
+is which ``concurrent.futures.Executor`` a batch is submitted to; one ``wait`` covers both. The
+ledger is written by the coordinating thread only after a batch's sinks returned.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -16,10 +19,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from . import registry
 from .audit import check_audit_dir, claim_audit_dir
-from .batchrun import BatchResult, batch_token, read_and_explode, write_events
+from .batchrun import LOCAL, BatchResult, Events, batch_token, read_and_explode, write_events
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .dsn import without_password
@@ -43,6 +47,9 @@ from .sources import (
 from .statelock import state_lock
 from .target import INSERT_LAYOUT, Target
 from .targetcheck import TableInfo, check_target, dedup_window
+
+if TYPE_CHECKING:
+    from .cluster import BatchTask, Cluster
 
 
 @dataclass
@@ -77,6 +84,11 @@ class RunOptions:
     """Seconds between progress lines when stderr is not a terminal."""
     pushdown: bool | None = None
     """Run ClickHouse packages server-side when their source is the target (None: when possible)."""
+    executor: str = "threads"
+    """``threads``, or ``dask://HOST:PORT``: where batches run. Not part of the plan."""
+    ship_credentials: bool = True
+    """With Dask: send the DSNs to the workers once, in a worker plugin (never as task
+    arguments); False: each worker takes them from its own METRIC_BACKFILL_* environment."""
 
     @property
     def pg_all(self) -> list[str]:
@@ -172,6 +184,15 @@ class RunReport:
     (redacted; None for other sources)."""
 
     @property
+    def workers(self) -> dict[str, int]:
+        """Batches per worker (``local``: the coordinator's threads)."""
+        counts: dict[str, int] = {}
+        for p in self.placements.values():
+            worker = p["worker"] or LOCAL
+            counts[worker] = counts.get(worker, 0) + 1
+        return dict(sorted(counts.items()))
+
+    @property
     def complete(self) -> bool:
         return self.batches_done == self.batches_total
 
@@ -231,6 +252,8 @@ class Runner:
         self.table_info: TableInfo | None = None
         self.report: RunReport | None = None
         """The latest report, also after a failed or interrupted run (for ``run --json``)."""
+        self.cluster: Cluster | None = None
+        """The Dask cluster batches run on (``--executor dask://…``), connected by ``run``."""
 
     def _validate(self) -> None:
         o = self.opts
@@ -256,6 +279,7 @@ class Runner:
             raise UserError(f"--exclude-metrics: unknown metric {', '.join(unknown)} (see 'list')")
         if any(p.source == "postgres" for p in self.packages) and not o.pg:
             raise UserError("--pg is required (the Postgres source DSN)")
+        scheduler_address(o.executor)
 
     def source(self, pkg: Package, batch: Batch | None = None) -> Source:
         """The package's source; for a batch, its Postgres replica (``replica``)."""
@@ -300,6 +324,8 @@ class Runner:
             check_sources([p for p in self.packages if p.source == "postgres"], replica)
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
+        if self.cluster is not None:
+            self.cluster.prepare(self._worker_dsns(), self.opts.ship_credentials)
         if self.target is not None and self.writes:
             if self.target.ensure():
                 notices.append(f"created target table {o.table}")
@@ -355,9 +381,12 @@ class Runner:
             # servers first, before the lock: a bad DSN or password leaves no trace; a chdb path
             # is created by opening it, so it is opened under the lock
             self.check_connections(embedded=False)
+            self.cluster = connect_cluster(self.opts.executor, self.log)
             with state_lock(self.opts.state):
                 return self._run()
         finally:
+            if self.cluster is not None:
+                self.cluster.close()
             _restore_handlers(old_handlers)
 
     def _run(self) -> RunReport:
@@ -445,13 +474,61 @@ class Runner:
                                   frozenset(self.opts.exclude_metrics), self.policy)
         return write_events(events, batch.id, token, sinks, self.policy)
 
+    # ------------------------------------------------------------------------------------
+    def on_cluster(self, pkg: Package) -> bool:
+        """Whether the package's batches run on the Dask workers. Pushed-down batches stay here
+        (the target's server does the work; this process only asks), and so do reads from an
+        embedded chdb (one process per path: this one)."""
+        if self.cluster is None or self.opts.pushes_down(pkg):
+            return False
+        return pkg.source == "postgres" or (self.ch is not None and not self.ch.ch.embedded)
+
+    def _worker_target(self) -> str | None:
+        """The target workers insert into themselves: a server, unless Parquet audit files are
+        written too (one manifest writer: this process). A chdb target is this process's."""
+        if self.target is None or self.target.ch.embedded or self.opts.parquet_dir is not None:
+            return None
+        return self.opts.target
+
+    def _worker_dsns(self) -> list[str]:
+        """The DSNs the workers use: shipped to them once, or checked in their environment."""
+        pkgs = [p for p in self.packages if self.on_cluster(p)]
+        dsns = self.opts.pg_all if any(p.source == "postgres" for p in pkgs) else []
+        if self.ch is not None and any(p.source == "clickhouse" for p in pkgs):
+            dsns = [*dsns, self.ch.ch.dsn]
+        target = self._worker_target()
+        return list(dict.fromkeys([*dsns, target] if target else dsns))
+
+    def _task(self, run: str, pkg: Package, batch: Batch, plan: Plan, deliver: bool) -> BatchTask:
+        from .cluster import BatchTask
+
+        o, src = self.opts, self.source(pkg, batch)
+        dsn = src.dsn if isinstance(src, PostgresSource) else cast(ClickHouseSource, src).ch.dsn
+        target = self._worker_target()
+        return BatchTask(
+            run=run, package=pkg.name, batch=batch, window=o.window, exclude=frozenset(o.exclude_metrics),
+            token=batch_token(plan.plan_id, batch), source=without_password(dsn),
+            target=without_password(target) if target else None, table=o.table,
+            deliver=deliver and target is None, retries=o.retries, retry_wait=o.retry_wait,
+        )
+
+    def _submit(self, pool: ThreadPoolExecutor, batch: Batch, ctx: Context, plan: Plan,
+                sinks: list[Sink]) -> Future:
+        """The seam: a batch runs on this process's threads or as a task on the cluster."""
+        pkg = registry.all_packages()[batch.package]
+        if self.cluster is not None and self.on_cluster(pkg):
+            return self.cluster.submit(self._task(self.cluster.run, pkg, batch, plan, deliver=bool(sinks)))
+        return pool.submit(self.process, batch, ctx, plan, sinks)
+
     def _start(self, ctx: Context) -> None:
-        """Before the first batch: the pushdown's lookup tables."""
+        """Before the first batch: the pushdown's lookup tables, the workers' lookups."""
         if self.target is not None and self.ch is not None and any(
                 self.opts.pushes_down(p) for p in self.packages):
             self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
             pushdown = self.pushdown
             self.policy.call(lambda: pushdown.load_lookups(ctx.lookups))
+        if self.cluster is not None and any(self.on_cluster(p) for p in self.packages):
+            self.cluster.start(ctx)
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
         o = self.opts
@@ -492,9 +569,10 @@ class Runner:
 
     def _loop(self, pending: list[Batch], ctx: Context, plan: Plan,
               record: Callable[[Batch, BatchResult], None], progress: Progress) -> BaseException | None:
-        """The one bounded in-flight loop; returns the first failure. ``record`` (the ledger)
-        runs only once every sink acknowledged. After a failure or a stop no batch starts, and
-        those in flight are drained."""
+        """The one bounded in-flight loop; returns the first failure. Events a worker returns
+        for this process to write go to the threads, the batch still in flight; ``record``
+        (the ledger) runs only once every sink acknowledged. After a failure or a stop no batch
+        starts, and those in flight are drained."""
         o = self.opts
         sinks = self._sinks()
         failure: BaseException | None = None
@@ -504,7 +582,7 @@ class Runner:
             while queue or inflight:
                 while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
                     b = queue.pop()
-                    inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
+                    inflight[self._submit(pool, b, ctx, plan, sinks)] = b
                 if not inflight:
                     break
                 done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
@@ -516,7 +594,11 @@ class Runner:
                     except BaseException as e:  # keep draining in-flight batches
                         failure = failure or e
                         continue
-                    record(b, result)
+                    if isinstance(result, Events):  # read on a worker, written here
+                        token = batch_token(plan.plan_id, b)
+                        inflight[pool.submit(write_events, result, b.id, token, sinks, self.policy)] = b
+                    else:
+                        record(b, result)
         return failure
 
     def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
@@ -526,6 +608,33 @@ class Runner:
         whole = {name: PlanTotals.of(p.batches, ledger) for name, p in plan.packages.items()}
         return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [],
                          plan_totals=whole)
+
+
+def scheduler_address(executor: str) -> str | None:
+    """``threads`` → None; ``dask://HOST:PORT`` → the Dask scheduler's ``tcp://HOST:PORT``."""
+    text = executor.strip()
+    if text == "threads":
+        return None
+    m = re.fullmatch(r"dask://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?", text)
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise UserError(f"--executor: expected threads or dask://HOST:PORT (a Dask scheduler), "
+                        f"got {executor!r}")
+    return f"tcp://{m['host']}:{m['port']}"
+
+
+def connect_cluster(executor: str, log: Callable[[str], None]) -> Cluster | None:
+    """The Dask cluster of ``--executor``, connected (None for threads). Dask is an optional
+    extra: the product imports it only here, when asked."""
+    address = scheduler_address(executor)
+    if address is None:
+        return None
+    try:
+        from .cluster import Cluster
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] not in ("distributed", "dask"):
+            raise
+        raise UserError("--executor dask://… needs Dask: pip install 'metric-backfill[dask]'") from None
+    return Cluster.connect(address, log)
 
 
 def _stopped_by(failure: BaseException) -> BaseException:
