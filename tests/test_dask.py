@@ -67,7 +67,7 @@ def cluster(env, replica):
     from distributed import Client, LocalCluster
 
     worker_env = {"METRIC_BACKFILL_PG": f"{_with_password(env.pg)} {_with_password(replica)}"}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       env=worker_env) as lc, Client(lc) as client:
         yield Cluster("dask://" + lc.scheduler_address.removeprefix("tcp://"), client)
 

@@ -197,11 +197,12 @@ class Lookups(WorkerPlugin):
 
 
 def check_worker(names: list[str], version: str, dask_worker: Any = None) -> list[str]:
-    """On a worker, before the first batch: what would fail its batches (other code, missing
-    credentials, a source or target it cannot reach), one line each."""
+    """On a worker, before the first batch: what would fail its batches (other code, a package
+    that does not load, missing credentials, a source or target it cannot reach), one line each."""
     where = dask_worker.address if dask_worker is not None else "?"
     try:
         _check_version(version, where)
+        registry.all_packages()  # imported now, beside the coordinator's preflight
     except UserError as e:
         return [str(e)]
     problems = []
@@ -222,6 +223,16 @@ def check_worker(names: list[str], version: str, dask_worker: Any = None) -> lis
     return problems
 
 
+def _direct_to_workers() -> bool:
+    """Events a worker returns come straight from it, not relayed through the scheduler (one
+    copy and one hop less per batch), unless Dask's configuration says otherwise: a coordinator
+    that cannot reach the workers sets ``DASK_DISTRIBUTED__CLIENT__DIRECT_TO_WORKERS=false``."""
+    import dask
+
+    configured = dask.config.get("distributed.client.direct-to-workers", None)
+    return True if configured is None else bool(configured)
+
+
 @dataclass
 class Cluster:
     """The coordinator's connection to a Dask scheduler, and what it set up there."""
@@ -233,6 +244,8 @@ class Cluster:
     run: str = field(default_factory=lambda: f"metric-backfill-{secrets.token_hex(6)}")
     """This run's id on the cluster: its plugins are named after it."""
     plugins: list[str] = field(default_factory=list)
+    checks: cf.Future | None = None
+    """Every worker's ``check_worker`` answers, running beside the coordinator's preflight."""
 
     def __post_init__(self) -> None:
         # not pure: a task has side effects (an insert), and equal tasks are not to be merged
@@ -245,7 +258,8 @@ class Cluster:
         host, _, port = address.removeprefix("tcp://").rpartition(":")
         try:  # a refused port is refused at once; Dask's own connect would retry until its timeout
             socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
-            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False,
+                            direct_to_workers=_direct_to_workers())
         except Exception as e:  # OSError, a timeout, or a server that is no Dask scheduler
             reason = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(f"--executor {shown}: no Dask scheduler answers ({reason})") from None
@@ -258,12 +272,21 @@ class Cluster:
         return cls(client, address, log)
 
     def prepare(self, dsns: list[str], ship: bool) -> None:
-        """Before the first write: the DSNs shipped in a plugin (or left to the workers'
-        environment), then every worker checked; any problem is exit 2, naming the worker."""
+        """The DSNs shipped in a plugin (or left to the workers' environment), and every
+        worker's check started: it runs while this process checks its own side (``ready``)."""
         if ship and dsns:
             self._register(Credentials(dsns), "credentials")
         names = [without_password(dsn) for dsn in dsns]
-        found = self.client.run(check_worker, names, code_version(), on_error="return")
+        pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-check")
+        self.checks = pool.submit(self.client.run, check_worker, names, code_version(),
+                                  on_error="return")
+        pool.shutdown(wait=False)
+
+    def ready(self) -> None:
+        """Before the first batch: every worker passed its check, else exit 2 naming it."""
+        if self.checks is None:
+            return
+        found = self.checks.result()
         problems = [line for where, r in found.items() for line in (
             r if isinstance(r, list) else [f"worker {where} cannot run metric-backfill ({r}): "
                                            "install it on every worker"])]

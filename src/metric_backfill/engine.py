@@ -325,7 +325,7 @@ class Runner:
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
         if self.cluster is not None:
-            self.cluster.prepare(self._worker_dsns(), self.opts.ship_credentials)
+            self.cluster.ready()
         if self.target is not None and self.writes:
             if self.target.ensure():
                 notices.append(f"created target table {o.table}")
@@ -382,6 +382,8 @@ class Runner:
             # is created by opening it, so it is opened under the lock
             self.check_connections(embedded=False)
             self.cluster = connect_cluster(self.opts.executor, self.log)
+            if self.cluster is not None:  # the workers check their side beside our preflight
+                self.cluster.prepare(self._worker_dsns(), self.opts.ship_credentials)
             with state_lock(self.opts.state):
                 return self._run()
         finally:
