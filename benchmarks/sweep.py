@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from run import SEED, load, log, machine_info, seed_db, seeded_scale  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str] | None = None) -> int:
     from metric_backfill import registry
-    from metric_backfill_lab import pgserver
+    from metric_backfill_lab import seeded
     from metric_backfill_lab.bench import RSS_LIMIT_MB, sweep, sweep_table
+    from metric_backfill_lab.measure.common import load, log
+    from metric_backfill_lab.measure.machine import machine_info
+    from metric_backfill_lab.measure.setup import SEED
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=None,
@@ -42,25 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     packages = args.packages.split(",") if args.packages else [
         p.name for p in registry.all_packages().values() if p.source == "postgres"]
-    own = args.dir is None
-    work = Path(tempfile.mkdtemp(prefix="metric-backfill-sweep-")) if own else Path(args.dir).resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    work.chmod(0o755)
-    if args.scale is None:
-        args.scale = seeded_scale(work) or 1.0
     load_start = load()
-    try:
-        root_dsn, _ = pgserver.start(work)
-        data = seed_db(work, root_dsn, "civitai", args.scale, SEED)
-        rows = sweep(data["dsn"], packages, [int(x) for x in args.batch_sizes.split(",")],
+    with seeded.environment(Path(args.dir) if args.dir else None) as work:
+        work.chmod(0o755)
+        if args.scale is None:
+            args.scale = (seeded.recorded(work) or {}).get("scale", 1.0)
+        data = seeded.seed_apart(work, scale=args.scale, seed=SEED)
+        rows = sweep(data.pg, packages, [int(x) for x in args.batch_sizes.split(",")],
                      [int(x) for x in args.concurrency.split(",")], work / "runs", args.png,
                      repeat=args.repeat)
-    finally:
-        pgserver.stop(work)
-        if own:
-            if (work / "pg").is_symlink():
-                shutil.rmtree((work / "pg").resolve(), ignore_errors=True)
-            shutil.rmtree(work, ignore_errors=True)
     m = machine_info()
     best = next((r for r in rows if r["recommended"]), None)
     doc = {"machine": m, "scale": args.scale, "packages": packages, "rows": rows,
