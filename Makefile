@@ -33,11 +33,13 @@ bench-quick: install postgres
 
 bench-batches: install postgres
 	$(BIN)/pip install -q -e '.[dev,bench]'
-	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/metric-backfill bench batch-sizes --seeded .bench --scale 1 \
+		--md benchmarks/SWEEP.md --json benchmarks/SWEEP.json --png benchmarks/sweep.png
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
 	-$(BIN)/metric-backfill db down --dir .demo 2>/dev/null
-	rm -rf .demo .metric-backfill
+	-$(BIN)/metric-backfill db down --dir .bench 2>/dev/null
+	rm -rf .demo .bench .metric-backfill

@@ -4,6 +4,7 @@ command lines, and the size of every function."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -26,6 +27,7 @@ def test_entry_points_answer_help(script: str) -> None:
 
 def test_run_py_is_a_thin_entry_point() -> None:
     assert len((BENCH / "run.py").read_text().splitlines()) < 150
+    assert not (BENCH / "sweep.py").exists()  # `metric-backfill bench batch-sizes` does it
 
 
 def test_results_md_renders_from_the_committed_results() -> None:
@@ -113,5 +115,19 @@ def test_one_registry_of_child_kinds() -> None:
     assert all(callable(k.fn) for k in kinds.values())
     assert not kinds["seed"].fast_exit  # the seeded chdb path is kept: chdb shuts down cleanly
     assert bench.run_child is child.run_child  # the e2e runs go through the one protocol
-    for gone in ("child_main", "CHILD_KINDS", "fast_exit", "cli_env"):
+    for gone in ("child_main", "CHILD_KINDS", "fast_exit", "cli_env", "sweep"):
         assert not hasattr(bench, gone), gone
+
+
+def _functions(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text())
+    return [(f"{path.relative_to(ROOT)}:{n.lineno} {n.name}", n.end_lineno - n.lineno + 1)
+            for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+
+def test_no_function_over_60_lines_in_the_lab_and_benchmarks() -> None:
+    lab = ROOT / "src" / "metric_backfill_lab"
+    files = [f for f in lab.rglob("*.py") if "synth" not in f.relative_to(lab).parts]
+    files += sorted(BENCH.glob("*.py"))
+    long = [(name, n) for f in files for name, n in _functions(f) if n > 60]
+    assert not long, long

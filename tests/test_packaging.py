@@ -84,3 +84,26 @@ def test_lab_commands_without_the_lab_name_the_extra_and_exit_2(tmp_path: Path):
     listed = subprocess.run([sys.executable, "-c", NO_LAB, "list", "--json"], capture_output=True,
                             text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
+
+
+NO_PLOTS = NO_LAB.replace('sys.modules["adbc_driver_postgresql"] = None  # as on a machine without the [lab] extra',
+                          'sys.modules["matplotlib"] = None  # as on a machine without the [plots] extra')
+
+
+def test_a_chart_without_matplotlib_names_the_plots_extra_and_exits_2(tmp_path: Path):
+    out = subprocess.run([sys.executable, "-c", NO_PLOTS, "bench", "batch-sizes", "--pg",
+                          "postgresql://u@127.0.0.1:1/db", "--png", str(tmp_path / "s.png")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == "error: --png needs matplotlib: pip install 'metric-backfill[plots]'"
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_bench_batch_sizes_needs_one_source(tmp_path: Path):
+    for args in ([], ["--pg", "postgresql://u@127.0.0.1:1/db", "--seeded", str(tmp_path)],
+                 ["--pg", "postgresql://u@127.0.0.1:1/db", "--scale", "1"]):
+        out = subprocess.run([sys.executable, "-m", "metric_backfill.cli", "bench", "batch-sizes", *args],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.startswith("error: "), out.stderr
+    assert not any(tmp_path.iterdir())

@@ -7,9 +7,6 @@ two processes), so every measured run happens in a child process with a fresh ch
 own; the child reports its wall time, the run report and its own peak RSS (``VmHWM``, which
 includes chdb since chdb runs in-process). Nothing here opens chdb in the calling process.
 Children are started through ``metric_backfill_lab.child``, the lab's one child protocol.
-
-``sweep`` runs the Runner for every (batch size, concurrency) pair and recommends the fastest
-setting whose peak RSS stays under a limit (1.5 GB by default).
 """
 
 from __future__ import annotations
@@ -19,19 +16,12 @@ import os
 import resource
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .child import child_env, log_tail, run_child, run_process
-
-RSS_LIMIT_MB = 1500.0
-"""Peak RSS a recommended setting must stay below (1.5 GB)."""
-
-SWEEP_HEADERS = ["batch size", "concurrency", "rows", "events", "seconds", "rows/s", "events/s",
-                 "peak RSS MB", ""]
 
 
 def _proc_status_mb(field: str) -> float | None:
@@ -265,144 +255,3 @@ def child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "stages": timers.to_json() if timers else None,
     }
-
-
-# ----------------------------------------------------------------------------------------
-# the batch-size sweep
-
-
-def sweep(
-    pg_dsn: str,
-    packages: list[str] | None,
-    batch_sizes: list[int],
-    concurrencies: list[int],
-    workdir: Path | None,
-    png: Path | None = None,
-    *,
-    ch: str | None = None,
-    rss_limit_mb: float = RSS_LIMIT_MB,
-    repeat: int = 1,
-    echo: Callable[[str], None] = print,
-) -> list[dict[str, Any]]:
-    """Run the backfill for every (batch size, concurrency), each in a child process with a
-    fresh chdb target; print a table, draw ``png`` (if matplotlib is installed) and return one
-    dict per run: ``batch_size, concurrency, rows, events, seconds, rows_per_s, events_per_s,
-    peak_rss_mb, recommended`` — ``recommended`` is True on the fastest run (events/s) whose
-    peak RSS is below ``rss_limit_mb`` (see ``recommend``).
-
-    ``packages`` empty or None means every Postgres package (plus the ClickHouse ones when
-    ``ch`` is given). ``workdir`` None uses a temporary directory, removed afterwards.
-    ``repeat`` > 1 runs every setting that many times and keeps the median run by events/s
-    (``peak_rss_mb`` is then the largest of the runs): on a shared machine one run is noisy.
-    """
-    from metric_backfill import registry
-
-    if not batch_sizes or not concurrencies:
-        raise ValueError("sweep needs at least one batch size and one concurrency")
-    if not packages:
-        packages = [p.name for p in registry.all_packages().values() if p.source == "postgres" or ch]
-    registry.select(packages)  # unknown names fail here, before any run
-    own_tmp = workdir is None
-    work = Path(tempfile.mkdtemp(prefix="metric-backfill-sweep-")) if workdir is None else Path(workdir)
-    rows: list[dict[str, Any]] = []
-    try:
-        for bs in batch_sizes:
-            for conc in concurrencies:
-                runs = [e2e(pg_dsn, packages, work / f"bs{bs}-c{conc}", batch_size=bs, concurrency=conc, ch=ch)
-                        for _ in range(max(1, repeat))]
-                runs.sort(key=lambda x: x["events_per_s"] or 0)
-                r = runs[len(runs) // 2]
-                r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
-                row = {
-                    "batch_size": bs,
-                    "concurrency": conc,
-                    "rows": r["rows"],
-                    "events": r["events"],
-                    "seconds": r["seconds"],
-                    "rows_per_s": r["rows_per_s"],
-                    "events_per_s": r["events_per_s"],
-                    "peak_rss_mb": r["peak_rss_mb"],
-                    "load_avg": r["load_avg_after"][0],
-                    "runs": len(runs),
-                    "recommended": False,
-                }
-                rows.append(row)
-                echo(f"batch size {bs:>9,}  concurrency {conc}: {r['events_per_s'] or 0:>12,.0f} events/s, "
-                     f"peak RSS {r['peak_rss_mb']:,.0f} MB")
-    finally:
-        if own_tmp:
-            shutil.rmtree(work, ignore_errors=True)
-    best = recommend(rows, rss_limit_mb)
-    if best is not None:
-        best["recommended"] = True
-    echo("")
-    echo(sweep_table(rows))
-    if best is not None:
-        echo(f"\nrecommended: --batch-size {best['batch_size']} --concurrency {best['concurrency']} "
-             f"({best['events_per_s']:,.0f} events/s, peak RSS {best['peak_rss_mb']:,.0f} MB "
-             f"< {rss_limit_mb:,.0f} MB)")
-    else:
-        echo(f"\nno setting stayed below {rss_limit_mb:,.0f} MB peak RSS")
-    if png is not None:
-        note = plot_sweep(rows, png)
-        echo(note)
-    return rows
-
-
-def recommend(rows: list[dict[str, Any]], rss_limit_mb: float = RSS_LIMIT_MB) -> dict[str, Any] | None:
-    """The fastest row (events/s) whose peak RSS is below the limit; ties go to fewer threads."""
-    ok = [r for r in rows if r["peak_rss_mb"] < rss_limit_mb and r["events_per_s"]]
-    if not ok:
-        return None
-    return max(ok, key=lambda r: (r["events_per_s"], -r["concurrency"], -r["batch_size"]))
-
-
-def sweep_table(rows: list[dict[str, Any]]) -> str:
-    from metric_backfill.report import table
-
-    return table(SWEEP_HEADERS, [
-        [r["batch_size"], r["concurrency"], r["rows"], r["events"], round(r["seconds"], 2),
-         int(r["rows_per_s"] or 0), int(r["events_per_s"] or 0), round(r["peak_rss_mb"]),
-         "← recommended" if r.get("recommended") else ""]
-        for r in rows
-    ], right={0, 1, 2, 3, 4, 5, 6, 7})
-
-
-def plot_sweep(rows: list[dict[str, Any]], png: Path) -> str:
-    """events/s and peak RSS against batch size, one line per concurrency; returns a note."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return f"matplotlib is not installed: no chart written to {png} (pip install matplotlib)"
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for conc in sorted({r["concurrency"] for r in rows}):
-        pts = sorted((r for r in rows if r["concurrency"] == conc), key=lambda r: r["batch_size"])
-        xs = [r["batch_size"] for r in pts]
-        ax1.plot(xs, [(r["events_per_s"] or 0) / 1e6 for r in pts], marker="o", label=f"concurrency {conc}")
-        ax2.plot(xs, [r["peak_rss_mb"] for r in pts], marker="o", label=f"concurrency {conc}")
-    best = next((r for r in rows if r.get("recommended")), None)
-    if best is not None:
-        ax1.scatter([best["batch_size"]], [best["events_per_s"] / 1e6], s=160, facecolors="none",
-                    edgecolors="red", linewidths=2, label="recommended", zorder=5)
-    ax2.axhline(RSS_LIMIT_MB, color="red", linestyle="--", linewidth=1, label="1.5 GB limit")
-    from matplotlib.ticker import NullFormatter
-
-    sizes = sorted({r["batch_size"] for r in rows})
-    for ax, title, ylabel in ((ax1, "throughput", "million events/s"), (ax2, "peak RSS", "MB")):
-        ax.set_xscale("log")
-        ax.set_xticks(sizes, [f"{x:,}" for x in sizes])
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("batch size (source rows)")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    ax2.set_ylim(bottom=0)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return f"chart written to {png}"
