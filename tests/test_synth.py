@@ -1,6 +1,6 @@
 """The synthetic data generator: deterministic, linear in scale, loadable, and full of edge cases.
 
-Postgres tests use their own embedded cluster (module fixture). The ClickHouse test runs chdb in
+Postgres tests load their own databases into the session's server. The ClickHouse test runs chdb in
 a subprocess: chdb allows one data path per process, and the session's path belongs to conftest.
 """
 
@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import polars as pl
 import psycopg
 import pytest
 
-from metric_backfill_lab import pgserver
 from metric_backfill_lab.synth import (
     DEFAULT_CUTOFF,
     EDGE_SINCE,
@@ -30,8 +28,11 @@ from metric_backfill_lab.synth import (
     generate_pg,
     load_pg,
 )
-from metric_backfill_lab.synth.pg_data import model_versions
+from metric_backfill_lab.synth.pg import STEPS, model_versions
+from metric_backfill_lab.synth.pg.core import Gen
+from metric_backfill_lab.synth.pg.steps import steps_for
 from metric_backfill_lab.synth.schema import ENUMS, INDEXES, TABLES
+from tests.helpers import Env
 
 SEED = 5
 
@@ -243,11 +244,9 @@ def _db_dsn(dsn: str, db: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("synth-pg")
-    dsn, _ = pgserver.start(root)
-    yield dsn
-    pgserver.stop(root)
+def cluster(env: Env) -> str:
+    """The session's server, by its maintenance database: each test creates its own."""
+    return _db_dsn(env.pg, "postgres")
 
 
 @pytest.fixture(scope="module", params=[0.01, 0.05], ids=["scale0.01", "scale0.05"])
@@ -286,6 +285,21 @@ def test_clickhouse_rows_are_deterministic() -> None:
     assert model_versions(0.02, SEED).equals(mv.select("id", "modelId"))
     assert all(x.equals(y) for t in a for x, y in zip(a[t], b[t], strict=True))
     assert not a["orchestration.jobs"][0].equals(c["orchestration.jobs"][0])
+
+
+def test_every_step_comes_after_the_steps_it_reads() -> None:
+    done: set[object] = set()
+    for step in STEPS:
+        assert set(step.reads) <= done, step.run.__name__
+        done.add(step.run)
+
+
+def test_the_steps_a_step_reads_are_enough_to_run_it() -> None:
+    """A step that reads a record no listed step sets fails here with AttributeError."""
+    for step in STEPS:
+        g = Gen(0.01, SEED)
+        for s in steps_for(step.run):
+            s.run(g)
 
 
 def _total(scale: float) -> int:

@@ -34,4 +34,4 @@ COLLECTION_TIME_TIER = (
     .when(pl.col("collectionCreatedAt").is_not_null()).then(pl.lit("Collection.createdAt"))
     .otherwise(pl.lit("1970-01-01 00:00:00.000"))
 )
-"""Which fallback tier a row used (NULL: its own createdAt), for the run report's tallies."""
+"""Which fallback tier a row used (NULL: its own createdAt), for the run report's skips_by."""

@@ -38,12 +38,12 @@ PACKAGE = Package(
     metrics=(
         Metric("User", "articleCount", entity_id=c("userId"), user_id=c("userId"),
                created_at=c("publishedAt"),
-               where=published & has_published_at, null_entity="Article.userId NULL"),
+               where=published & has_published_at, skip_null="Article.userId NULL"),
     ),
-    notes={
+    skips={
         "Article Published without publishedAt (not an event)": published & ~has_published_at,
     },
-    tallies={
+    skips_by={
         "Article with publishedAt but not Published (not an event), status":
             pl.when(has_published_at & ~published).then(c("status")),
     },

@@ -36,7 +36,7 @@ PACKAGE = Package(
                created_at=c("createdAt"), names=REACTIONS),
         Metric("User", "reactionCount", entity_id=c("ownerId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="article owner (Article.userId) NULL"),
+               skip_null="article owner (Article.userId) NULL"),
     ),
     expected=(
         Expected(

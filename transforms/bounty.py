@@ -26,7 +26,7 @@ PACKAGE = Package(
     metrics=(
         Metric("User", "bountyCount", entity_id=c("userId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="Bounty.userId NULL"),
+               skip_null="Bounty.userId NULL"),
     ),
     expected=(
         Expected(

@@ -55,9 +55,9 @@ PACKAGE = Package(
         Metric("BountyEntry", "unitAmount",
                entity_id=pl.when(c("entryExists")).then(c("awardedToId")),
                user_id=c("userId"), created_at=c("awardedAt"), value=c("unitAmount"), where=awarded,
-               null_entity="BountyBenefactor.awardedToId has no BountyEntry row"),
+               skip_null="BountyBenefactor.awardedToId has no BountyEntry row"),
     ),
-    tallies={"BountyEntry.unitAmount not emitted": not_awarded},
+    skips_by={"BountyEntry.unitAmount not emitted": not_awarded},
     expected=(
         Expected(
             ("Bounty.benefactorCount", "Bounty.unitAmount"),

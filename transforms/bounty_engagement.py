@@ -32,12 +32,12 @@ PACKAGE = Package(
     metrics=(
         Metric("Bounty", "favoriteCount", entity_id=pl.when(c("bountyExists")).then(c("bountyId")),
                user_id=c("userId"), created_at=c("createdAt"), where=c("type") == "Favorite",
-               null_entity="BountyEngagement.bountyId has no Bounty row"),
+               skip_null="BountyEngagement.bountyId has no Bounty row"),
         Metric("Bounty", "trackCount", entity_id=c("bountyId"), user_id=c("userId"),
                created_at=c("createdAt"),
                where=c("type") == "Track"),
     ),
-    tallies={
+    skips_by={
         "BountyEngagement type with no metric": pl.when(~c("type").is_in(["Favorite", "Track"]))
         .then(c("type"))
     },

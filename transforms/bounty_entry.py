@@ -27,9 +27,9 @@ PACKAGE = Package(
     metrics=(
         Metric("Bounty", "entryCount", entity_id=c("bountyId"), user_id=c("userId").fill_null(0),
                created_at=c("createdAt"),
-               null_entity="BountyEntry.bountyId NULL"),
+               skip_null="BountyEntry.bountyId NULL"),
     ),
-    notes={"BountyEntry.userId NULL → userId 0": c("userId").is_null()},
+    skips={"BountyEntry.userId NULL → userId 0": c("userId").is_null()},
     expected=(
         Expected(
             ("Bounty.entryCount",),

@@ -41,7 +41,7 @@ PACKAGE = Package(
                names=REACTIONS),
         Metric("User", "reactionCount", entity_id=c("ownerId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="entry owner (BountyEntry.userId) NULL"),
+               skip_null="entry owner (BountyEntry.userId) NULL"),
     ),
     expected=(
         Expected(

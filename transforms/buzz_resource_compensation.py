@@ -37,10 +37,10 @@ PACKAGE = Package(
     metrics=(
         Metric("Model", "earnedAmount", entity_id=c("modelId"), user_id=pl.lit(0),
                created_at=c("date"), value=c("total"),
-               where=c("modelVersionId") != 0, null_entity="ModelVersion missing in Postgres"),
+               where=c("modelVersionId") != 0, skip_null="ModelVersion missing in Postgres"),
         Metric("ModelVersion", "earnedAmount", entity_id=nonzero("modelVersionId"),
                user_id=pl.lit(0), created_at=c("date"),
-               value=c("total"), null_entity="modelVersionId = 0"),
+               value=c("total"), skip_null="modelVersionId = 0"),
     ),
     pushdown="""
         SELECT 'Model', mv.modelId, toInt32(0), 'earnedAmount', accurateCast(b.total, 'Int32'), toDateTime64(b.date, 3)

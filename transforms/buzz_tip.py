@@ -50,7 +50,7 @@ PACKAGE = Package(
                created_at=c("createdAt"),
                value=c("amount")),
     ),
-    tallies={
+    skips_by={
         "BuzzTip.entityType with user-level events only": pl.when(~c("entityType").is_in(TIPPABLE))
         .then(c("entityType"))
     },

@@ -60,7 +60,7 @@ PACKAGE = Package(
                created_at=event_at,
                where=c("hasView")),
     ),
-    tallies={
+    skips_by={
         "CollectionContributor.createdAt NULL, createdAt taken from": COLLECTION_TIME_TIER,
         "CollectionContributor with no event": no_event,
     },

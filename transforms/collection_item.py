@@ -42,7 +42,7 @@ def _entity(entity: str, metric: str, column: str, exists: str | None = None) ->
     entity_id = c(column) if exists is None else pl.when(c(exists)).then(c(column))
     return Metric(entity, metric, entity_id=entity_id, user_id=added_by, created_at=event_at,
                   where=c(column).is_not_null(),
-                  null_entity=f"CollectionItem.{column} has no {entity} row")
+                  skip_null=f"CollectionItem.{column} has no {entity} row")
 
 
 n_entities = pl.sum_horizontal(*(c(k).is_not_null().cast(pl.Int32) for k in ENTITY_COLUMNS))
@@ -75,12 +75,12 @@ PACKAGE = Package(
         _entity("Model", "collectedCount", "modelId", exists="modelExists"),
         _entity("Post", "collectedCount", "postId"),
     ),
-    notes={
+    skips={
         "CollectionItem.addedById NULL (userId 0)": c("addedById").is_null(),
         "CollectionItem with no model/post/article/image id (itemCount only)": n_entities == 0,
         "CollectionItem with several entity ids (each credited)": n_entities > 1,
     },
-    tallies={"CollectionItem.createdAt NULL, createdAt taken from": COLLECTION_TIME_TIER},
+    skips_by={"CollectionItem.createdAt NULL, createdAt taken from": COLLECTION_TIME_TIER},
     expected=(
         Expected(
             ("Collection.itemCount", "Image.Collection", "Post.collectedCount"),

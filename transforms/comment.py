@@ -31,7 +31,7 @@ PACKAGE = Package(
                created_at=c("createdAt"),
                where=~c("tosViolation")),
     ),
-    notes={"Comment tosViolation=true (not an event)": c("tosViolation")},
+    skips={"Comment tosViolation=true (not an event)": c("tosViolation")},
     expected=(
         Expected(
             ("Model.commentCount",),

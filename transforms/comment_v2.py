@@ -36,7 +36,7 @@ def _comment_count(entity: str, column: str, exists: str | None = None) -> Metri
     entity_id = c(column) if exists is None else pl.when(c(exists)).then(c(column))
     return Metric(entity, "commentCount", entity_id=entity_id, user_id=c("userId"),
                   created_at=c("createdAt"),
-                  where=c(column).is_not_null(), null_entity=f"Thread.{column} has no {entity} row")
+                  where=c(column).is_not_null(), skip_null=f"Thread.{column} has no {entity} row")
 
 
 def _thread_kind() -> pl.Expr:
@@ -75,7 +75,7 @@ PACKAGE = Package(
         _comment_count("Image", "imageId"),
         _comment_count("Post", "postId"),
     ),
-    tallies={"comment in a Thread without post/image/article/bounty, thread kind": _thread_kind()},
+    skips_by={"comment in a Thread without post/image/article/bounty, thread kind": _thread_kind()},
     expected=(
         Expected(
             ("Article.commentCount", "Image.commentCount", "Post.commentCount"),

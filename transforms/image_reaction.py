@@ -30,13 +30,13 @@ PACKAGE = Package(
                created_at=c("createdAt"), names=REACTIONS),
         Metric("Post", reaction, entity_id=c("postId"), user_id=c("userId"),
                created_at=c("createdAt"), names=REACTIONS,
-               null_entity="Image.postId NULL"),
+               skip_null="Image.postId NULL"),
         Metric("Post", "reactionCount", entity_id=c("postId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="Image.postId NULL"),
+               skip_null="Image.postId NULL"),
         Metric("User", "reactionCount", entity_id=c("ownerId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="image owner NULL"),
+               skip_null="image owner NULL"),
     ),
     expected=(
         Expected(

@@ -39,7 +39,7 @@ PACKAGE = Package(
     metrics=(
         Metric("Model", "imageCount", entity_id=c("modelId"), user_id=c("userId"),
                created_at=c("createdAt"),
-               null_entity="ModelVersion missing in Postgres"),
+               skip_null="ModelVersion missing in Postgres"),
         Metric("ModelVersion", "imageCount", entity_id=c("modelVersionId"), user_id=c("userId"),
                created_at=c("createdAt")),
     ),

@@ -29,10 +29,10 @@ PACKAGE = Package(
     metrics=(
         Metric("Model", "downloadCount", entity_id=nonzero("modelId"), user_id=c("userId"),
                created_at=c("time"),
-               null_entity="modelId = 0"),
+               skip_null="modelId = 0"),
         Metric("ModelVersion", "downloadCount", entity_id=nonzero("modelVersionId"),
                user_id=c("userId"), created_at=c("time"),
-               null_entity="modelVersionId = 0"),
+               skip_null="modelVersionId = 0"),
     ),
     pushdown="""
         SELECT 'Model', modelId, userId, 'downloadCount', toInt32(1), toDateTime64(time, 3)

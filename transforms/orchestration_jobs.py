@@ -42,15 +42,15 @@ PACKAGE = Package(
     tables={"orchestration.jobs": ("jobId", "jobType", "createdAt", "userId", "resourcesUsed", "blobsCount")},
     lookups=LOOKUPS,
     prepare=_prepare,
-    notes={"excluded model version id (--exclude-versions)": c("excluded")},
+    skips={"excluded model version id (--exclude-versions)": c("excluded")},
     metrics=(
         Metric("Model", "generationCount", entity_id=c("modelId"), user_id=c("userId"),
                created_at=c("createdAt"),
                value=c("value"), where=counted & (c("modelVersionId") != 0),
-               null_entity="ModelVersion missing in Postgres"),
+               skip_null="ModelVersion missing in Postgres"),
         Metric("ModelVersion", "generationCount", entity_id=nonzero("modelVersionId"),
                user_id=c("userId"),
-               created_at=c("createdAt"), value=c("value"), where=counted, null_entity="modelVersionId = 0"),
+               created_at=c("createdAt"), value=c("value"), where=counted, skip_null="modelVersionId = 0"),
     ),
     pushdown="""
         SELECT 'Model', mv.modelId, j.userId, 'generationCount',

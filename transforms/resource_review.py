@@ -51,7 +51,7 @@ PACKAGE = Package(
     tables={"ResourceReview": ("id", "modelId", "modelVersionId", "userId", "recommended",
                                "exclude", "tosViolation", "createdAt")},
     metrics=_metrics(),
-    tallies={"ResourceReview not counted (no event)": not_counted},
+    skips_by={"ResourceReview not counted (no event)": not_counted},
     expected=(
         Expected(
             tuple(f"{e}.{m}" for e in ("Model", "ModelVersion")

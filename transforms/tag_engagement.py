@@ -33,7 +33,7 @@ PACKAGE = Package(
                created_at=c("createdAt"),
                where=c("type") == "Hide"),
     ),
-    tallies={
+    skips_by={
         "TagEngagement type with no metric": pl.when(~c("type").is_in(["Follow", "Hide"]))
         .then(c("type"))
     },

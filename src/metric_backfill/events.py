@@ -173,39 +173,55 @@ def explode(
     lazy = rows.lazy()
     names = name_types(pkg)
     frames = [_metric_frame(lazy, m, names) for m in pkg.metrics]
-    notes = [lazy.select(e.sum().cast(pl.Int64).alias(r) for r, e in pkg.notes.items())]
-    tallies = [
-        lazy.select(e.alias("value")).drop_nulls().group_by("value").len().sort("value")
-        for e in pkg.tallies.values()
-    ]
-    undeclared = [_undeclared_values(lazy, m) for m in pkg.metrics if not isinstance(m.metric_type, str)]
-    collected = pl.collect_all(frames + (notes if pkg.notes else []) + tallies + undeclared)
+    counted = _skip_frames(lazy, pkg)
+    collected = pl.collect_all(frames + [frame for _, frame in counted])
     skipped: dict[str, int] = {}
-    for counts in collected[len(collected) - len(undeclared):]:
-        skipped.update({reason: int(n) for reason, n in counts.iter_rows()})
-    collected = collected[: len(collected) - len(undeclared)]
-    if pkg.notes:
-        for reason, n in collected[len(frames)].row(0, named=True).items():
+    for (prefix, _), counts in zip(counted, collected[len(frames):], strict=True):
+        for what, n in counts.iter_rows():
             if n:
-                skipped[reason] = int(n)
-    for reason, counts in zip(pkg.tallies, collected[len(collected) - len(tallies):], strict=True):
-        for value, n in counts.iter_rows():
-            skipped[f"{reason}: {value}"] = int(n)
+                _count(skipped, what if prefix is None else f"{prefix}: {what}", n)
+    events = _drop_null_entities(pkg, collected[: len(frames)], skipped)
+    in_window = _in_window(events, window, exclude, skipped)
+    _check_int32(pkg, rows, in_window)
+    return Exploded(events=in_window.cast(INT32_COLUMNS), skipped=skipped)
 
+
+def _count(skipped: dict[str, int], reason: str, n: int) -> None:
+    skipped[reason] = skipped.get(reason, 0) + int(n)
+
+
+def _skip_frames(rows: pl.LazyFrame, pkg: Package) -> list[tuple[str | None, pl.LazyFrame]]:
+    """The package's skips as (prefix, frame of two columns): with no prefix the columns are
+    (reason, rows); with one, (value, rows), reported as ``"<prefix>: <value>"``."""
+    out: list[tuple[str | None, pl.LazyFrame]] = []
+    if pkg.skips:
+        sums = rows.select(e.sum().cast(pl.Int64).alias(r) for r, e in pkg.skips.items())
+        out.append((None, sums.unpivot(variable_name="reason", value_name="rows")))
+    out += [(reason, rows.select(e.alias("value")).drop_nulls().group_by("value").len().sort("value"))
+            for reason, e in pkg.skips_by.items()]
+    out += [(None, _undeclared_values(rows, m)) for m in pkg.metrics if not isinstance(m.metric_type, str)]
+    return out
+
+
+def _drop_null_entities(pkg: Package, frames: list[pl.DataFrame], skipped: dict[str, int]) -> pl.DataFrame:
+    """Every metric's events but those with a NULL entity id, counted per metric family."""
     parts = []
-    for m, ev in zip(pkg.metrics, collected[: len(frames)], strict=True):
-        null_entity = ev["entityId"].null_count()
-        if null_entity:
+    for m, ev in zip(pkg.metrics, frames, strict=True):
+        nulls = ev["entityId"].null_count()
+        if nulls:
             label = m.metric_type if isinstance(m.metric_type, str) else "<" + "|".join(m.names) + ">"
-            reason = f"{m.entity_type}.{label} not emitted: {m.null_entity or 'NULL entity id'}"
-            skipped[reason] = skipped.get(reason, 0) + null_entity
+            _count(skipped, f"{m.entity_type}.{label} not emitted: {m.skip_null or 'NULL entity id'}", nulls)
             ev = ev.filter(pl.col("entityId").is_not_null())
         parts.append(ev)
-    events = pl.concat(parts) if parts else pl.DataFrame(schema=EVENT_SCHEMA)
+    return pl.concat(parts) if parts else pl.DataFrame(schema=EVENT_SCHEMA)
 
+
+def _in_window(events: pl.DataFrame, window: Window, exclude: frozenset[str],
+               skipped: dict[str, int]) -> pl.DataFrame:
+    """The events inside the window and not excluded; NULL times and the outside counted."""
     bad_time = events["createdAt"].null_count()
     if bad_time:
-        skipped["NULL createdAt"] = skipped.get("NULL createdAt", 0) + bad_time
+        _count(skipped, "NULL createdAt", bad_time)
     if exclude:
         qualified = pl.concat_str(pl.col("entityType").cast(pl.String), pl.lit("."),
                                   pl.col("metricType").cast(pl.String))
@@ -213,9 +229,8 @@ def explode(
     in_window = events.filter(window.contains(pl.col("createdAt")))
     outside = events.height - bad_time - in_window.height
     if outside:
-        skipped["outside [since, cutoff) for that metric"] = outside
-    _check_int32(pkg, rows, in_window)
-    return Exploded(events=in_window.cast(INT32_COLUMNS), skipped=skipped)
+        _count(skipped, "outside [since, cutoff) for that metric", outside)
+    return in_window
 
 
 def _check_int32(pkg: Package, rows: pl.DataFrame, events: pl.DataFrame) -> None:

@@ -24,7 +24,8 @@ class Metric:
 
     ``metric_type`` is a fixed name or an expression over the rows (e.g. the reaction enum);
     ``names`` then lists the values it can take. Rows where ``where`` holds become events;
-    among those, a NULL entity id is not an event: it is counted under ``null_entity``.
+    among those, a NULL entity id is not an event: it is a skip, counted under ``skip_null``
+    (default "NULL entity id").
     """
 
     entity_type: str
@@ -36,7 +37,7 @@ class Metric:
     value: pl.Expr = field(default_factory=lambda: pl.lit(1))
     where: pl.Expr | None = None
     names: tuple[str, ...] = ()
-    null_entity: str | None = None
+    skip_null: str | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -93,9 +94,12 @@ class Package:
     The batch query is ``SELECT columns FROM from_sql WHERE <key range> AND <window> [AND where]``,
     a plain range read with no ORDER BY: the engine orders the rows by ``row_key`` (the result
     columns naming one source row), then every other column. ``time_filter`` lists the
-    event-time expressions the window applies to (a row qualifies if any is inside). ``notes`` count rows per reason (substitutions,
-    rows that are not events); ``tallies`` count rows per value of an expression (NULL = not
-    counted), reported as ``"<reason>: <value>"``.
+    event-time expressions the window applies to (a row qualifies if any is inside).
+
+    Skips and substitutions (SPEC §2) are counted per reason in the run report's ``skipped``:
+    ``skips`` maps a reason to a boolean expression and counts the rows where it holds (rows
+    that are not events, or whose user id is substituted); ``skips_by`` maps a reason to an
+    expression and counts rows per value, as ``"<reason>: <value>"`` (NULL: not counted).
     """
 
     name: str
@@ -112,8 +116,8 @@ class Package:
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     prepare: Callable[[pl.DataFrame, Context], pl.DataFrame] | None = None
     lookups: dict[str, str] = field(default_factory=dict)
-    notes: dict[str, pl.Expr] = field(default_factory=dict)
-    tallies: dict[str, pl.Expr] = field(default_factory=dict)
+    skips: dict[str, pl.Expr] = field(default_factory=dict)
+    skips_by: dict[str, pl.Expr] = field(default_factory=dict)
     key_also: tuple[str, ...] = ()
     """Expressions an INNER JOIN makes equal to ``key`` (a parent's primary key): the batch's
     key range is stated for them too, so the parent is read by its primary-key range rather

@@ -35,7 +35,7 @@ def progress_for(plan: Plan, ledger: Ledger, pending: list[Batch], enabled: bool
 
 
 @dataclass
-class _Tally:
+class _PackageProgress:
     batches: int
     batches_done: int
     rows: int = 0
@@ -50,7 +50,7 @@ class Lines:
 
     interval: float | None
     log: Callable[[str], None]
-    tallies: dict[str, _Tally] = field(default_factory=dict)
+    packages: dict[str, _PackageProgress] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     last: float = field(default_factory=time.monotonic)
 
@@ -58,14 +58,14 @@ class Lines:
     def start(cls, plan: Plan, ledger: Ledger, pending: list[Batch], interval: float,
               log: Callable[[str], None]) -> Lines:
         names = {b.package for b in pending}
-        tallies = {
-            name: _Tally(len(p.batches), sum(1 for b in p.batches if b.id in ledger.done))
+        packages = {
+            name: _PackageProgress(len(p.batches), sum(1 for b in p.batches if b.id in ledger.done))
             for name, p in plan.packages.items() if name in names
         }
-        return cls(interval=interval, log=log, tallies=tallies)
+        return cls(interval=interval, log=log, packages=packages)
 
     def advance(self, package: str, rows: int, events: int) -> None:
-        t = self.tallies.get(package)
+        t = self.packages.get(package)
         if t is not None:
             t.batches_done += 1
             t.batches_now += 1
@@ -79,7 +79,7 @@ class Lines:
             return
         self.last = now
         elapsed = max(now - self.started, 1e-9)
-        for name, t in self.tallies.items():
+        for name, t in self.packages.items():
             self.log(f"progress {name}: {t.batches_done}/{t.batches} batches, {t.rows:,} rows, "
                      f"{t.events:,} events, {t.events / elapsed:,.0f} events/s, ETA {_eta(t, elapsed)}")
 
@@ -88,7 +88,7 @@ class Lines:
         self.tick()
 
 
-def _eta(t: _Tally, elapsed: float) -> str:
+def _eta(t: _PackageProgress, elapsed: float) -> str:
     left = t.batches - t.batches_done
     if left == 0:
         return "done"

@@ -10,7 +10,7 @@ from typing import Any
 
 from .clickhouse import create_clickhouse_schema, generate_clickhouse, seed_clickhouse
 from .constants import DEFAULT_CUTOFF, EDGE_SINCE
-from .pg_data import EXCLUDED_VERSIONS, generate_pg
+from .pg import EXCLUDED_VERSIONS, generate_pg
 from .pg_load import load_pg, seed_pg
 from .schema import create_pg_schema
 

@@ -1,4 +1,8 @@
-"""Vectorised sampling helpers: per-table RNG streams, heavy-tailed picks, gapped ids, dedupe."""
+"""Vectorised sampling helpers: per-table RNG streams, heavy-tailed picks, gapped ids, dedupe.
+
+Shared by the Postgres and the ClickHouse generators; turning arrays into Polars columns is the
+Postgres side's business (``pg.columns``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-import polars as pl
 
 from .constants import EDGE_MS, END_MS, START_MS
 
@@ -95,30 +98,3 @@ class Picker:
         rows = self.pick(len(EDGE_MS), eligible)
         ts[rows] = EDGE_MS[: len(rows)]
         return rows
-
-
-def ts_series(name: str, ms: Array, null: Array | None = None) -> pl.Series:
-    """A ``Datetime('ms')`` column (naive UTC) from epoch ms, NULL where ``null``."""
-    d = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
-    if null is not None:
-        d = d.copy()
-        d[null] = np.datetime64("NaT")
-    return pl.Series(name, d)
-
-
-def int_series(name: str, values: Array, null: Array | None = None,
-               dtype: type[pl.DataType] = pl.Int32) -> pl.Series:
-    """An integer column, NULL where ``null``."""
-    values = np.asarray(values, dtype=np.int64)
-    if null is not None and null.any():
-        return pl.Series(name, np.ma.masked_array(values, null), dtype=dtype)
-    return pl.Series(name, values, dtype=dtype)
-
-
-def cat_series(name: str, codes: Array, labels: Sequence[str], null: Array | None = None
-               ) -> pl.Series:
-    """A text column of enum labels from category codes."""
-    s = pl.Series(name, list(labels), dtype=pl.String).gather(np.asarray(codes, dtype=np.int64))
-    if null is not None and null.any():
-        s = s.scatter(np.flatnonzero(null), None)
-    return s

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ._util import Array, Picker, child_rng, choice, dedupe, pick, times, zipf_weights
 from .constants import CH_SIZES, DAY_MS, EDGE_MS, EDGE_S, PG_SIZES, SINCE_MS, size, to_ms
-from .pg_data import EXCLUDED_VERSIONS, model_versions
+from .pg import EXCLUDED_VERSIONS, model_versions
 
 MVE = "default.modelVersionEvents"
 JOBS = "orchestration.jobs"

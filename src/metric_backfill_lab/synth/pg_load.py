@@ -21,7 +21,7 @@ import polars as pl
 import psycopg
 
 from . import _pgbinary
-from .pg_data import generate_pg
+from .pg import generate_pg
 from .schema import TABLES, create_pg_schema, key_statements, quote
 
 log = logging.getLogger(__name__)
