@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from metric_backfill.registry import all_metrics, all_packages
+from metric_backfill_lab import seeded
 from tests.helpers import backfill_and_verify, ms
 
 
@@ -41,6 +42,7 @@ def test_db_up_prints_exactly_the_dsn_and_db_down_stops(tmp_path):
         assert (d / "ch").is_dir() and json.loads((d / "seeded.json").read_text())["rows"]
     finally:
         down = subprocess.run([*cmd, "db", "down", "--dir", d], capture_output=True, text=True)
+        seeded.destroy(d)  # the cluster may live outside d (a pytest dir the server cannot reach)
     assert down.returncode == 0
 
 
@@ -58,7 +60,7 @@ def test_db_up_refuses_a_directory_seeded_at_another_scale_or_seed(tmp_path):
         same = subprocess.run([*cmd, "up", "--dir", d, "--scale", "0.01"], capture_output=True, text=True)
         assert same.returncode == 0 and same.stdout.strip() == up.stdout.strip(), same.stderr
     finally:
-        subprocess.run([*cmd, "down", "--dir", d], capture_output=True, text=True)
+        seeded.destroy(d)
 
 
 def test_clickhouse_packages_pushdown_and_polars_paths_agree(env, tmp_path):
