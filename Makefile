@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SCALE  ?= 0.5
 
-.PHONY: demo test lint install postgres clean bench bench-quick bench-batches
+.PHONY: demo test test-unit lint install postgres clean bench bench-quick bench-batches
 
 $(BIN)/metric-backfill: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ demo: install postgres
 
 test: install postgres
 	$(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
 
 bench: install postgres
 	$(BIN)/pip install -q -e '.[dev,bench]'

@@ -12,6 +12,8 @@ import polars as pl
 from metric_backfill.defaults import DEFAULT_CUTOFF
 from metric_backfill.events import Window
 
+REPO = Path(__file__).resolve().parents[1]
+"""The repository's root (tests may live at any depth below tests/)."""
 SCALE = 0.02
 SEED = 7
 CUTOFF = DEFAULT_CUTOFF

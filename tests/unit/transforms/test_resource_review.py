@@ -72,12 +72,3 @@ def test_window_is_half_open_to_the_millisecond():
                            review(2, 2, 20, createdAt=ms("2023-05-31 23:59:59.999"))], since=since)
     assert {e[1] for e in events} == {1, 10} and {e[5] for e in events} == {since}
     assert skipped == {"outside [since, cutoff) for that metric": 4}
-
-
-def test_end_to_end_verify(env, tmp_path):
-    from tests.helpers import backfill_and_verify
-
-    _, result = backfill_and_verify(env, ["resource_review"], tmp_path)
-    assert result.mismatches == 0, [m.to_json() for m in result.metrics if m.mismatches]
-    assert {m.name for m in result.metrics} == set(PACKAGE.metric_names)
-    assert all(m.actual_total > 0 for m in result.metrics)

@@ -87,12 +87,3 @@ def test_each_event_is_windowed_on_its_own_time():
 
 def test_window_applies_to_both_event_times_in_sql():
     assert PACKAGE.time_filter == ('bb."createdAt"', 'bb."awardedAt"')
-
-
-def test_end_to_end_verify(env, tmp_path):
-    from tests.helpers import backfill_and_verify
-
-    _, result = backfill_and_verify(env, ["bounty_benefactor"], tmp_path)
-    assert result.mismatches == 0, [m.to_json() for m in result.metrics if m.mismatches]
-    assert {m.name for m in result.metrics} == set(PACKAGE.metric_names)
-    assert all(m.actual_total > 0 for m in result.metrics)

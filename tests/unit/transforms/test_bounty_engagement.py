@@ -55,12 +55,3 @@ def test_window_is_half_open_to_the_millisecond():
                            ("Track", 6, 1, ms("2023-05-31 23:59:59.999"), True)], since=since)
     assert events == [("Bounty", 5, 1, "trackCount", 1, since)]
     assert skipped == {"outside [since, cutoff) for that metric": 1}
-
-
-def test_end_to_end_verify(env, tmp_path):
-    from tests.helpers import backfill_and_verify
-
-    _, result = backfill_and_verify(env, ["bounty_engagement"], tmp_path)
-    assert result.mismatches == 0, [m.to_json() for m in result.metrics if m.mismatches]
-    assert {m.name for m in result.metrics} == set(PACKAGE.metric_names)
-    assert all(m.actual_total > 0 for m in result.metrics)

@@ -11,7 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 CHECK = """
 import sys
@@ -29,14 +29,14 @@ print(len(r.all_packages()), len(r.all_metrics()))
 
 
 def test_the_wheel_holds_only_metric_backfill_with_its_transforms(tmp_path: Path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w",
                     str(tmp_path)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"metric_backfill", "metric_backfill_lab"}
     shipped = {Path(n).name for n in names if n.startswith("metric_backfill/transforms/")}
-    assert shipped >= {p.name for p in (ROOT / "transforms").glob("*.py")}
+    assert shipped >= {p.name for p in (REPO / "transforms").glob("*.py")}
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
@@ -53,7 +53,7 @@ def test_the_editable_install_imports_the_same_modules_under_the_same_name():
     pkg = registry.all_packages()["image_reaction"]
     module = sys.modules["metric_backfill.transforms.image_reaction"]
     assert module.PACKAGE is pkg
-    assert Path(module.__file__).resolve() == (ROOT / "transforms" / "image_reaction.py").resolve()
+    assert Path(module.__file__).resolve() == (REPO / "transforms" / "image_reaction.py").resolve()
     assert "transforms.image_reaction" not in sys.modules
 
 

@@ -4,7 +4,6 @@ command lines, and the size of every function."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -13,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "benchmarks"
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.bench
+
+BENCH = REPO / "benchmarks"
 
 
 @pytest.mark.parametrize("script", ["run.py", "profile_e2e.py", "verify_scale.py"])
@@ -117,17 +119,3 @@ def test_one_registry_of_child_kinds() -> None:
     assert bench.run_child is child.run_child  # the e2e runs go through the one protocol
     for gone in ("child_main", "CHILD_KINDS", "fast_exit", "cli_env", "sweep"):
         assert not hasattr(bench, gone), gone
-
-
-def _functions(path: Path) -> list[tuple[str, int]]:
-    tree = ast.parse(path.read_text())
-    return [(f"{path.relative_to(ROOT)}:{n.lineno} {n.name}", n.end_lineno - n.lineno + 1)
-            for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-
-
-def test_no_function_over_60_lines_in_the_lab_and_benchmarks() -> None:
-    lab = ROOT / "src" / "metric_backfill_lab"
-    files = [f for f in lab.rglob("*.py") if "synth" not in f.relative_to(lab).parts]
-    files += sorted(BENCH.glob("*.py"))
-    long = [(name, n) for f in files for name, n in _functions(f) if n > 60]
-    assert not long, long

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import polars as pl
-import psycopg
 
-from tests.helpers import CUTOFF, backfill_and_verify, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms
 
 PKG = "comment"
 SCHEMA = {"id": pl.Int32, "modelId": pl.Int32, "userId": pl.Int32,
@@ -41,13 +40,3 @@ def test_window_is_half_open_to_the_millisecond():
         id=[1, 2], modelId=[9, 8], userId=[5, 6],
         createdAt=[since, ms("2023-05-31 23:59:59.999")], tosViolation=[False, False]), since=since)
     assert list(ev.iter_rows()) == [("Model", 9, 5, "commentCount", 1, since)]
-
-
-def test_end_to_end_matches_verify_and_counts_tos_violations(env, tmp_path):
-    report, result = backfill_and_verify(env, [PKG], tmp_path)
-    assert report.complete
-    assert result.mismatches == 0, result.to_json()
-    with psycopg.connect(env.pg) as conn:
-        (tos,) = conn.execute('SELECT count(*) FROM "Comment" WHERE "tosViolation" '
-                              'AND "createdAt" < %s', (CUTOFF,)).fetchone()
-    assert report.stats[PKG].skipped.get(TOS, 0) == tos

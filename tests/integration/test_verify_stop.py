@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.test_verify_scratch import _tables, _verify, target  # noqa: F401
+from tests.integration.test_verify_scratch import _tables, _verify, target  # noqa: F401
 
 
 def test_a_verify_that_fails_does_not_leave_an_earlier_ok_json(env, target, tmp_path):  # noqa: F811

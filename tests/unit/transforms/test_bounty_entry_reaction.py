@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import polars as pl
-import psycopg
 
-from tests.helpers import CUTOFF, backfill_and_verify, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms
 
 PKG = "bounty_entry_reaction"
 SCHEMA = {"bountyEntryId": pl.Int32, "userId": pl.Int32, "reaction": pl.String,
@@ -65,15 +64,3 @@ def test_window_is_half_open_to_the_millisecond():
         createdAt=[since, ms("2023-05-31 23:59:59.999")], ownerId=[7, 8]), since=since)
     assert sorted(ev.iter_rows()) == [("BountyEntry", 3, 5, "Heart", 1, since),
                                       ("User", 7, 5, "reactionCount", 1, since)]
-
-
-def test_end_to_end_matches_verify_and_counts_null_owners(env, tmp_path):
-    report, result = backfill_and_verify(env, [PKG], tmp_path, batch_size=7)
-    assert report.complete
-    assert result.mismatches == 0, result.to_json()
-    with psycopg.connect(env.pg) as conn:
-        (nulls,) = conn.execute(
-            'SELECT count(*) FROM "BountyEntryReaction" ber JOIN "BountyEntry" be '
-            'ON be.id = ber."bountyEntryId" WHERE be."userId" IS NULL AND ber."createdAt" < %s',
-            (CUTOFF,)).fetchone()
-    assert report.stats[PKG].skipped.get(NULL_OWNER, 0) == nulls

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pytest
+
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.bench
 
 RESULT_KEYS = {
     "floor_rows_per_s", "reader_rows_per_s", "adbc_rows_per_s", "transform_events_per_s",
@@ -20,7 +24,7 @@ RESULT_KEYS = {
 def test_run_quick_tiny(tmp_path: Path) -> None:
     out = tmp_path / "out" / "results.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--scale", "0.02",
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--scale", "0.02",
          "--packages", "buzz_tip,model_version_events", "--rowwise-rows", "300",
          "--json", str(out)],  # no --dir: run.py's own temp dir (and its cluster) is removed
         capture_output=True, text=True, timeout=240,
