@@ -11,7 +11,12 @@ import textwrap
 from pathlib import Path
 
 from metric_backfill.scratch import started_at
-from tests.integration.test_verify_scratch import CLI, _interrupt_once_scratch_exists, _tables, target  # noqa: F401
+from tests.integration.test_verify_scratch import (  # noqa: F401
+    CLI,
+    _interrupt_once_scratch_exists,
+    _tables,
+    target,
+)
 
 COLUMNS = ("entityType LowCardinality(String), entityId Int32, userId Int32, "
            "metricType LowCardinality(String), metricValue Int32, createdAt DateTime64(3)")

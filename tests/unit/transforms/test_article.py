@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "article"
 SCHEMA = {"id": pl.Int32, "userId": pl.Int32, "status": pl.String, "publishedAt": pl.Datetime("ms")}
@@ -10,8 +10,7 @@ NO_PUBLISHED_AT = "Article Published without publishedAt (not an event)"
 NOT_PUBLISHED = "Article with publishedAt but not Published (not an event), status"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_only_published_articles_with_published_at_count_at_published_at():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "article_reaction"
 SCHEMA = {"id": pl.Int32, "articleId": pl.Int32, "userId": pl.Int32, "reaction": pl.String,
@@ -10,8 +10,7 @@ SCHEMA = {"id": pl.Int32, "articleId": pl.Int32, "userId": pl.Int32, "reaction":
 NULL_OWNER = "User.reactionCount not emitted: article owner (Article.userId) NULL"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_every_reaction_credits_the_article_and_its_owner():

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "bounty"
 SCHEMA = {"id": pl.Int32, "userId": pl.Int32, "createdAt": pl.Datetime("ms")}
 NULL_USER = "User.bountyCount not emitted: Bounty.userId NULL"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_one_event_per_bounty_and_null_creator_is_skipped_and_counted():

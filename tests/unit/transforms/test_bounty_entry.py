@@ -2,15 +2,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "bounty_entry"
 SCHEMA = {"id": pl.Int32, "bountyId": pl.Int32, "userId": pl.Int32, "createdAt": pl.Datetime("ms")}
 NULL_USER = "BountyEntry.userId NULL → userId 0"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_every_entry_counts_and_a_null_user_becomes_zero_and_is_counted():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "bounty_entry_reaction"
 SCHEMA = {"bountyEntryId": pl.Int32, "userId": pl.Int32, "reaction": pl.String,
@@ -10,8 +10,7 @@ SCHEMA = {"bountyEntryId": pl.Int32, "userId": pl.Int32, "reaction": pl.String,
 NULL_OWNER = "User.reactionCount not emitted: entry owner (BountyEntry.userId) NULL"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_reactions_credit_the_entry_and_its_owner():

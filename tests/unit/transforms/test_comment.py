@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.helpers import CUTOFF, events_of, ms
+from tests.helpers import CUTOFF, events_of, ms, rows_of
 
 PKG = "comment"
 SCHEMA = {"id": pl.Int32, "modelId": pl.Int32, "userId": pl.Int32,
@@ -10,8 +10,7 @@ SCHEMA = {"id": pl.Int32, "modelId": pl.Int32, "userId": pl.Int32,
 TOS = "Comment tosViolation=true (not an event)"
 
 
-def rows(**cols) -> pl.DataFrame:
-    return pl.DataFrame(cols, schema=SCHEMA)
+rows = rows_of(SCHEMA)
 
 
 def test_rows_not_distinct_users_and_tos_violations_are_counted_not_emitted():
