@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SCALE  ?= 0.5
 
-.PHONY: demo test lint install postgres clean bench bench-quick bench-batches
+.PHONY: demo test test-unit lint install postgres clean bench bench-quick bench-batches
 
 $(BIN)/metric-backfill: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ demo: install postgres
 test: install postgres
 	$(BIN)/pytest -q
 
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
 bench: install postgres
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
@@ -33,11 +36,13 @@ bench-quick: install postgres
 
 bench-batches: install postgres
 	$(BIN)/pip install -q -e '.[dev,bench]'
-	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/metric-backfill bench batch-sizes --seeded .bench --scale 1 \
+		--md benchmarks/SWEEP.md --json benchmarks/SWEEP.json --png benchmarks/sweep.png
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
 	-$(BIN)/metric-backfill db down --dir .demo 2>/dev/null
-	rm -rf .demo .metric-backfill
+	-$(BIN)/metric-backfill db down --dir .bench 2>/dev/null
+	rm -rf .demo .bench .metric-backfill

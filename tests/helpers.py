@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ import polars as pl
 from metric_backfill.defaults import DEFAULT_CUTOFF
 from metric_backfill.events import Window
 
+REPO = Path(__file__).resolve().parents[1]
+"""The repository's root (tests may live at any depth below tests/)."""
 SCALE = 0.02
 SEED = 7
 CUTOFF = DEFAULT_CUTOFF
@@ -27,6 +30,11 @@ class Env:
 
     def new_table(self, prefix: str = "t") -> str:
         return f"{prefix}_{next(_tables)}"
+
+
+def rows_of(schema: dict[str, pl.DataType]) -> Callable[..., pl.DataFrame]:
+    """A maker of hand-made batch rows in one package's source schema: ``rows(id=[1], …)``."""
+    return lambda **cols: pl.DataFrame(cols, schema=schema)
 
 
 def ms(text: str) -> datetime:

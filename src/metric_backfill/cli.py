@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -443,28 +444,6 @@ def _ints(text: str, flag: str) -> list[int]:
     return values
 
 
-@bench_app.command("batch-sizes")
-@_guarded
-def bench_batch_sizes(
-    pg: Pg = None, ch: Ch = None, packages: Packages = None,
-    batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes to try.")] = "10000,30000,100000,300000",
-    concurrency: Annotated[str, typer.Option("--concurrency", help="Comma-separated concurrencies to try.")] = "1,2,4",
-    png: Annotated[Path | None, typer.Option("--png", help="Chart of events/s and peak RSS against batch size (needs matplotlib).", show_default=False)] = None,
-    workdir: Annotated[Path | None, typer.Option("--dir", help="Keep each run's chdb target and state here (default: a temp dir).", show_default=False)] = None,
-    repeat: Annotated[int, typer.Option("--repeat", help="Runs per setting; the median is kept.")] = 1,
-    debug: Debug = False,
-) -> None:
-    """Sweep batch size × concurrency (each run into a throwaway chdb) and recommend a setting."""
-    sweep = _lab("bench").sweep
-
-    if not pg:
-        raise UserError("--pg is required (the Postgres source DSN)")
-    if repeat <= 0:
-        raise UserError(f"--repeat must be > 0 (got {repeat})")
-    sweep(pg, _names(packages, "--packages"), _ints(batch_sizes, "--batch-sizes"), _ints(concurrency, "--concurrency"),
-          workdir, png, ch=ch, repeat=repeat, echo=typer.echo)
-
-
 def _lab(module: str) -> Any:
     """A module of the lab (synthetic data, embedded Postgres, benchmarks): not part of a
     production install, so its absence is bad usage with the command that adds it."""
@@ -553,6 +532,50 @@ def demo(
             seeded.stop(dir)
     if not ok:
         raise typer.Exit(1)
+
+
+@bench_app.command("batch-sizes")
+@_guarded
+def bench_batch_sizes(
+    pg: Pg = None, ch: Ch = None, packages: Packages = None,
+    batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes to try.")] = "10000,30000,100000,300000",
+    concurrency: Annotated[str, typer.Option("--concurrency", help="Comma-separated concurrencies to try.")] = "1,2,4",
+    png: Annotated[Path | None, typer.Option("--png", help="Chart of events/s and peak RSS against batch size (needs matplotlib: the [plots] extra).", show_default=False)] = None,
+    workdir: Annotated[Path | None, typer.Option("--dir", help="Keep each run's chdb target and state here (default: a temp dir, or SEEDED/sweep).", show_default=False)] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Runs per setting; the median is kept.")] = 1,
+    seeded_dir: Annotated[Path | None, typer.Option("--seeded", help="Instead of --pg: the embedded Postgres of this directory, seeded with synthetic data on first use (as db up).", show_default=False)] = None,
+    scale: ScaleOpt = None, seed: SeedOpt = None,
+    md: Annotated[Path | None, typer.Option("--md", help="Write the table, the machine and the recommendation here (markdown).", show_default=False)] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write every setting's figures here.", show_default=False)] = None,
+    debug: Debug = False,
+) -> None:
+    """Sweep batch size × concurrency (each run into a throwaway chdb) and recommend a setting."""
+    if (pg is None) == (seeded_dir is None):
+        raise UserError("give the Postgres source: --pg DSN, or --seeded DIR (synthetic data)")
+    if (scale is not None or seed is not None) and seeded_dir is None:
+        raise UserError("--scale and --seed go with --seeded")
+    if repeat <= 0:
+        raise UserError(f"--repeat must be > 0 (got {repeat})")
+    if png is not None:
+        _need_plots()
+    for path, flag in ((png, "--png"), (md, "--md"), (json_out, "--json")):
+        if path is not None:
+            _check_writable(path, flag)
+    sweep = _lab("sweep")
+    job = sweep.SweepJob(
+        packages=_names(packages, "--packages"), batch_sizes=_ints(batch_sizes, "--batch-sizes"),
+        concurrencies=_ints(concurrency, "--concurrency"), pg=pg, ch=ch, seeded=seeded_dir,
+        scale=scale, seed=seed, workdir=workdir, png=png, md=md, json=json_out, repeat=repeat,
+        command=" ".join(["metric-backfill", *sys.argv[1:]]))
+    sweep.batch_sizes(job, echo=typer.echo)
+
+
+def _need_plots() -> None:
+    """A chart needs matplotlib: refused before an hour of runs, not after."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UserError("--png needs matplotlib: pip install 'metric-backfill[plots]'") from None
 
 
 def main() -> None:

@@ -1,15 +1,12 @@
-"""Benchmarks of the whole pipeline: one end-to-end run per child process, and the batch-size sweep.
+"""The product measured whole: one ``Runner.run()`` in a child process (``e2e``), one
+``metric-backfill`` command as a child process (``cli``), and the memory and CPU figures of a
+process.
 
 chdb allows one data path per process for the process lifetime (and a path cannot be open in
 two processes), so every measured run happens in a child process with a fresh chdb path of its
 own; the child reports its wall time, the run report and its own peak RSS (``VmHWM``, which
 includes chdb since chdb runs in-process). Nothing here opens chdb in the calling process.
-
-``sweep`` runs the Runner for every (batch size, concurrency) pair and recommends the fastest
-setting whose peak RSS stays under a limit (1.5 GB by default)::
-
-    rows = sweep(pg_dsn, ["image_reaction"], [1_000, 10_000, 100_000], [1, 2, 4],
-                 Path("/tmp/sweep"), png=Path("sweep.png"))
+Children are started through ``metric_backfill_lab.child``, the lab's one child protocol.
 """
 
 from __future__ import annotations
@@ -18,23 +15,13 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-RSS_LIMIT_MB = 1500.0
-"""Peak RSS a recommended setting must stay below (1.5 GB)."""
-
-SWEEP_HEADERS = ["batch size", "concurrency", "rows", "events", "seconds", "rows/s", "events/s",
-                 "peak RSS MB", ""]
-
-
-# ----------------------------------------------------------------------------------------
-# one end-to-end run in a child process
+from .child import child_env, log_tail, run_child, run_process
 
 
 def _proc_status_mb(field: str) -> float | None:
@@ -100,7 +87,7 @@ def e2e(
     ``ch`` is the source of the ClickHouse packages: a ``chdb://`` DSN is *copied* into the run
     directory and used as the target (chdb cannot open one path from two processes, and a chdb
     target is also the ClickHouse source by default); a server DSN is passed through as is.
-    Returns the child's measurements (see ``_child_e2e``); raises RuntimeError on failure.
+    Returns the child's measurements (see ``child_e2e``); raises RuntimeError on failure.
     """
     workdir = Path(workdir).resolve()
     if workdir.exists():
@@ -115,7 +102,6 @@ def e2e(
         else:
             src_ch = ch
     spec = {
-        "kind": "e2e",
         "pg": pg,
         "ch": src_ch,
         "target": f"chdb://{target_dir}",
@@ -127,44 +113,10 @@ def e2e(
         "stage_timers": stage_timers,
     }
     try:
-        return run_child(spec, workdir, timeout=timeout, prefix=prefix)
+        return run_child("e2e", spec, workdir, timeout=timeout, prefix=prefix)
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def run_child(
-    spec: dict[str, Any],
-    workdir: Path,
-    timeout: float | None = None,
-    *,
-    command: Sequence[str] | None = None,
-    prefix: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Run ``python -m metric_backfill_lab.bench --child SPEC`` (or ``command --child SPEC``) and
-    return the JSON the child wrote to ``spec["out"]``. ``prefix`` goes in front of the command
-    (e.g. a profiler: ``["py-spy", "record", ..., "--"]``)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    spec_file = workdir / "spec.json"
-    out_file = workdir / "result.json"
-    log_file = workdir / "child.log"
-    spec = {**spec, "out": str(out_file)}
-    spec_file.write_text(json.dumps(spec))
-    env = {**os.environ, "TZ": "UTC", "RUST_LOG": "off"}
-    t0 = time.perf_counter()
-    with open(log_file, "w") as log:
-        proc = subprocess.run(
-            [*prefix, *(command or [sys.executable, "-m", "metric_backfill_lab.bench"]), "--child",
-             str(spec_file)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout,
-        )
-    if proc.returncode != 0 or not out_file.exists():
-        tail = "\n".join(log_file.read_text().strip().splitlines()[-15:])
-        raise RuntimeError(f"benchmark child {spec.get('kind')} failed (exit {proc.returncode}):\n{tail}")
-    result = json.loads(out_file.read_text())
-    if isinstance(result, dict):
-        result["child_process_seconds"] = round(time.perf_counter() - t0, 3)
-    return result
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -176,32 +128,13 @@ def median(values: Sequence[float]) -> float | None:
     return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
-def cli_env() -> dict[str, str]:
-    """The environment of a measured CLI child: the caller's, without ``METRIC_BACKFILL_*``
-    settings (every option is given on the command line), UTC, no Rust logging."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("METRIC_BACKFILL_")}
-    return {**env, "TZ": "UTC", "RUST_LOG": "off"}
-
-
-def _watch_hwm(pid: int, peak: list[float], stop: Any) -> None:
-    """Poll a child's ``VmHWM`` until ``stop`` is set; ``peak[0]`` keeps the last value seen."""
-    status = Path(f"/proc/{pid}/status")
-    while not stop.is_set():
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak[0] = max(peak[0], int(line.split()[1]) / 1024)
-        except (OSError, ValueError, IndexError):
-            return
-        stop.wait(0.05)
-
-
 def cli(
     args: Sequence[str],
     workdir: Path,
     *,
     ok_codes: Sequence[int] = (0,),
     timeout: float | None = None,
+    source: Path | None = None,
 ) -> dict[str, Any]:
     """``python -m metric_backfill.cli ARGS --json WORKDIR/report.json`` as a child process.
 
@@ -209,38 +142,25 @@ def cli(
     exited: interpreter start, imports, chdb start and shutdown included), ``exit``,
     ``peak_rss_mb`` (the child's ``VmHWM``, polled every 50 ms: a lower bound), ``report``
     (the JSON it wrote, or None) and, after a non-zero exit, ``log_tail`` (its last output
-    lines). Raises RuntimeError when the exit code is not in ``ok_codes``.
+    lines). Raises RuntimeError when the exit code is not in ``ok_codes``. ``source`` runs the
+    code of another checkout (its ``src`` and top level first on the path, from its directory).
     """
-    import threading
-
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "report.json"
     out.unlink(missing_ok=True)
     log_file = workdir / "cli.log"
-    cmd = [sys.executable, "-m", "metric_backfill.cli", *args, "--json", str(out)]
-    peak = [0.0]
-    stop = threading.Event()
-    with open(log_file, "w") as log:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=cli_env())
-        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak, stop), daemon=True)
-        watcher.start()
-        try:
-            code = proc.wait(timeout=timeout)
-        finally:
-            seconds = time.perf_counter() - t0
-            stop.set()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        watcher.join()
-    tail = "\n".join(log_file.read_text().strip().splitlines()[-15:]) if code else ""
-    if code not in ok_codes:
-        raise RuntimeError(f"metric-backfill {args[0]} failed (exit {code}):\n{tail}")
+    env = child_env()
+    if source is not None:
+        env["PYTHONPATH"] = f"{source / 'src'}:{source}"
+    done = run_process([sys.executable, "-m", "metric_backfill.cli", *args, "--json", str(out)],
+                       log_file, timeout=timeout, env=env, cwd=source)
+    tail = log_tail(log_file) if done.exit else ""
+    if done.exit not in ok_codes:
+        raise RuntimeError(f"metric-backfill {args[0]} failed (exit {done.exit}):\n{tail}")
     report = json.loads(out.read_text()) if out.exists() else None
-    doc = {"exit": code, "process_seconds": round(seconds, 3),
-           "peak_rss_mb": round(peak[0], 1) or None, "report": report}
-    return {**doc, "log_tail": tail} if code else doc
+    doc = {"exit": done.exit, "process_seconds": round(done.seconds, 3),
+           "peak_rss_mb": done.peak_rss_mb, "report": report}
+    return {**doc, "log_tail": tail} if done.exit else doc
 
 
 class StageTimers:
@@ -256,8 +176,10 @@ class StageTimers:
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
 
-    def wrap(self, owner: Any, name: str, stage: str) -> None:
-        fn = getattr(owner, name)
+    def wrap(self, owner: Any, fn: Callable[..., Any], stage: str) -> None:
+        """Replace ``owner.<fn's name>`` by a timed call of ``fn``: named by the object, so a
+        renamed engine function fails here instead of silently going untimed."""
+        name = fn.__name__
         timers = self
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -275,20 +197,21 @@ class StageTimers:
     def install(self) -> None:
         from metric_backfill import engine, sources, target
 
-        self.wrap(sources.PostgresSource, "fetch", "read (ConnectorX → Polars)")
-        self.wrap(sources.ClickHouseSource, "fetch", "read (chdb → Polars)")
-        self.wrap(engine, "explode", "transform (explode)")
-        self.wrap(target.Target, "insert", "insert (insert_arrow)")
-        self.wrap(engine.Runner, "make_plan", "plan (key-range probes)")
-        self.wrap(engine.Runner, "preflight", "preflight")
-        self.wrap(engine.Runner, "_context", "lookups")
-        self.wrap(engine.Runner, "process", "batch total (process)")
+        self.wrap(sources.PostgresSource, sources.PostgresSource.fetch, "read (ConnectorX → Polars)")
+        self.wrap(sources.ClickHouseSource, sources.ClickHouseSource.fetch, "read (chdb → Polars)")
+        self.wrap(engine, engine.explode, "transform (explode)")
+        self.wrap(target.Target, target.Target.insert, "insert (insert_arrow)")
+        self.wrap(engine.Runner, engine.Runner.make_plan, "plan (key-range probes)")
+        self.wrap(engine.Runner, engine.Runner.preflight, "preflight")
+        self.wrap(engine.Runner, engine.Runner._context, "lookups")
+        self.wrap(engine.Runner, engine.Runner.process, "batch total (process)")
 
     def to_json(self) -> dict[str, Any]:
         return {k: {"seconds": round(v, 4), "calls": self.calls[k]} for k, v in self.seconds.items()}
 
 
-def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
+def child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
+    """The child side of ``e2e`` (kind ``e2e``): the run, timed, and this process's figures."""
     from metric_backfill.engine import Runner, RunOptions
 
     timers = StageTimers() if spec.get("stage_timers") else None
@@ -332,172 +255,3 @@ def _child_e2e(spec: dict[str, Any]) -> dict[str, Any]:
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "stages": timers.to_json() if timers else None,
     }
-
-
-CHILD_KINDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"e2e": _child_e2e}
-
-
-def child_main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] != "--child":
-        print("usage: python -m metric_backfill_lab.bench --child SPEC.json", file=sys.stderr)
-        return 2
-    os.environ.setdefault("TZ", "UTC")
-    os.environ.setdefault("RUST_LOG", "off")
-    spec = json.loads(Path(argv[1]).read_text())
-    result = CHILD_KINDS[spec["kind"]](spec)
-    Path(spec["out"]).write_text(json.dumps(result, default=str))
-    fast_exit()
-    return 0
-
-
-def fast_exit() -> None:
-    """Leave a measuring child at once: its chdb target is thrown away, and the interpreter's
-    final garbage collection (≈ 0.5-1 s after a large run) would only slow the benchmark."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-# ----------------------------------------------------------------------------------------
-# the batch-size sweep
-
-
-def sweep(
-    pg_dsn: str,
-    packages: list[str] | None,
-    batch_sizes: list[int],
-    concurrencies: list[int],
-    workdir: Path | None,
-    png: Path | None = None,
-    *,
-    ch: str | None = None,
-    rss_limit_mb: float = RSS_LIMIT_MB,
-    repeat: int = 1,
-    echo: Callable[[str], None] = print,
-) -> list[dict[str, Any]]:
-    """Run the backfill for every (batch size, concurrency), each in a child process with a
-    fresh chdb target; print a table, draw ``png`` (if matplotlib is installed) and return one
-    dict per run: ``batch_size, concurrency, rows, events, seconds, rows_per_s, events_per_s,
-    peak_rss_mb, recommended`` — ``recommended`` is True on the fastest run (events/s) whose
-    peak RSS is below ``rss_limit_mb`` (see ``recommend``).
-
-    ``packages`` empty or None means every Postgres package (plus the ClickHouse ones when
-    ``ch`` is given). ``workdir`` None uses a temporary directory, removed afterwards.
-    ``repeat`` > 1 runs every setting that many times and keeps the median run by events/s
-    (``peak_rss_mb`` is then the largest of the runs): on a shared machine one run is noisy.
-    """
-    from metric_backfill import registry
-
-    if not batch_sizes or not concurrencies:
-        raise ValueError("sweep needs at least one batch size and one concurrency")
-    if not packages:
-        packages = [p.name for p in registry.all_packages().values() if p.source == "postgres" or ch]
-    registry.select(packages)  # unknown names fail here, before any run
-    own_tmp = workdir is None
-    work = Path(tempfile.mkdtemp(prefix="metric-backfill-sweep-")) if workdir is None else Path(workdir)
-    rows: list[dict[str, Any]] = []
-    try:
-        for bs in batch_sizes:
-            for conc in concurrencies:
-                runs = [e2e(pg_dsn, packages, work / f"bs{bs}-c{conc}", batch_size=bs, concurrency=conc, ch=ch)
-                        for _ in range(max(1, repeat))]
-                runs.sort(key=lambda x: x["events_per_s"] or 0)
-                r = runs[len(runs) // 2]
-                r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
-                row = {
-                    "batch_size": bs,
-                    "concurrency": conc,
-                    "rows": r["rows"],
-                    "events": r["events"],
-                    "seconds": r["seconds"],
-                    "rows_per_s": r["rows_per_s"],
-                    "events_per_s": r["events_per_s"],
-                    "peak_rss_mb": r["peak_rss_mb"],
-                    "load_avg": r["load_avg_after"][0],
-                    "runs": len(runs),
-                    "recommended": False,
-                }
-                rows.append(row)
-                echo(f"batch size {bs:>9,}  concurrency {conc}: {r['events_per_s'] or 0:>12,.0f} events/s, "
-                     f"peak RSS {r['peak_rss_mb']:,.0f} MB")
-    finally:
-        if own_tmp:
-            shutil.rmtree(work, ignore_errors=True)
-    best = recommend(rows, rss_limit_mb)
-    if best is not None:
-        best["recommended"] = True
-    echo("")
-    echo(sweep_table(rows))
-    if best is not None:
-        echo(f"\nrecommended: --batch-size {best['batch_size']} --concurrency {best['concurrency']} "
-             f"({best['events_per_s']:,.0f} events/s, peak RSS {best['peak_rss_mb']:,.0f} MB "
-             f"< {rss_limit_mb:,.0f} MB)")
-    else:
-        echo(f"\nno setting stayed below {rss_limit_mb:,.0f} MB peak RSS")
-    if png is not None:
-        note = plot_sweep(rows, png)
-        echo(note)
-    return rows
-
-
-def recommend(rows: list[dict[str, Any]], rss_limit_mb: float = RSS_LIMIT_MB) -> dict[str, Any] | None:
-    """The fastest row (events/s) whose peak RSS is below the limit; ties go to fewer threads."""
-    ok = [r for r in rows if r["peak_rss_mb"] < rss_limit_mb and r["events_per_s"]]
-    if not ok:
-        return None
-    return max(ok, key=lambda r: (r["events_per_s"], -r["concurrency"], -r["batch_size"]))
-
-
-def sweep_table(rows: list[dict[str, Any]]) -> str:
-    from metric_backfill.report import table
-
-    return table(SWEEP_HEADERS, [
-        [r["batch_size"], r["concurrency"], r["rows"], r["events"], round(r["seconds"], 2),
-         int(r["rows_per_s"] or 0), int(r["events_per_s"] or 0), round(r["peak_rss_mb"]),
-         "← recommended" if r.get("recommended") else ""]
-        for r in rows
-    ], right={0, 1, 2, 3, 4, 5, 6, 7})
-
-
-def plot_sweep(rows: list[dict[str, Any]], png: Path) -> str:
-    """events/s and peak RSS against batch size, one line per concurrency; returns a note."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return f"matplotlib is not installed: no chart written to {png} (pip install matplotlib)"
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for conc in sorted({r["concurrency"] for r in rows}):
-        pts = sorted((r for r in rows if r["concurrency"] == conc), key=lambda r: r["batch_size"])
-        xs = [r["batch_size"] for r in pts]
-        ax1.plot(xs, [(r["events_per_s"] or 0) / 1e6 for r in pts], marker="o", label=f"concurrency {conc}")
-        ax2.plot(xs, [r["peak_rss_mb"] for r in pts], marker="o", label=f"concurrency {conc}")
-    best = next((r for r in rows if r.get("recommended")), None)
-    if best is not None:
-        ax1.scatter([best["batch_size"]], [best["events_per_s"] / 1e6], s=160, facecolors="none",
-                    edgecolors="red", linewidths=2, label="recommended", zorder=5)
-    ax2.axhline(RSS_LIMIT_MB, color="red", linestyle="--", linewidth=1, label="1.5 GB limit")
-    from matplotlib.ticker import NullFormatter
-
-    sizes = sorted({r["batch_size"] for r in rows})
-    for ax, title, ylabel in ((ax1, "throughput", "million events/s"), (ax2, "peak RSS", "MB")):
-        ax.set_xscale("log")
-        ax.set_xticks(sizes, [f"{x:,}" for x in sizes])
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("batch size (source rows)")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    ax2.set_ylim(bottom=0)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return f"chart written to {png}"
-
-
-if __name__ == "__main__":
-    raise SystemExit(child_main(sys.argv[1:]))

@@ -6,6 +6,7 @@ The tests, ``demo``, ``db up/down`` and every benchmark use this one layout::
     DIR/pg, DIR/pg.port            the cluster (pgserver)
     DIR/seeded.json, DIR/ch        database ``civitai``: its marker and chdb path
     DIR/seeded_<db>.json, DIR/ch_<db>   any other database of the same cluster
+    DIR/children/                  spec, result and log of each child process (seed_<db>, …)
 
 Invariants:
 - A marker is written last (atomically), after Postgres and chdb are seeded and Postgres is
@@ -14,7 +15,8 @@ Invariants:
 - A database whose marker names another scale or seed than asked is refused with exit 2, never
   reused or reseeded silently: figures taken on it would describe other data.
 - chdb allows one path per process: ``seed`` opens the database's chdb path in the calling
-  process, so seeding several databases takes one process each.
+  process, so seeding several databases takes one process each (``seed_apart`` seeds in a
+  child, through the lab's one child protocol).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +82,10 @@ def recorded(root: Path, db: str = DEFAULT_DB) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def check(root: Path, db: str = DEFAULT_DB, scale: float | None = None, seed: int | None = None) -> None:
-    """Refuse a database seeded at another scale or seed than asked (None asks nothing)."""
+def check(root: Path, db: str = DEFAULT_DB, scale: float | None = None, seed: int | None = None,
+          hint: str = "use another --dir, or leave out --scale/--seed to use it as it is") -> None:
+    """Refuse a database seeded at another scale or seed than asked (None asks nothing);
+    ``hint`` ends the message: what the command's user can do instead."""
     if scale is not None and scale <= 0:
         raise UserError(f"--scale must be > 0 (got {scale})")
     doc = recorded(root, db)
@@ -91,8 +95,7 @@ def check(root: Path, db: str = DEFAULT_DB, scale: float | None = None, seed: in
         where = root if db == DEFAULT_DB else f"{root} (database {db})"
         raise UserError(
             f"{where} was seeded at scale {doc.get('scale')} (seed {doc.get('seed')}), not "
-            f"scale {scale} (seed {seed}): use another --dir, or leave out --scale/--seed to "
-            "use it as it is")
+            f"scale {scale} (seed {seed}): {hint}")
 
 
 def dsn_of(root_dsn: str, db: str) -> str:
@@ -118,6 +121,27 @@ def seed(root: Path, db: str = DEFAULT_DB, scale: float | None = None,
     doc = _fill(root, db, dsn, NEW_SCALE if scale is None else scale, NEW_SEED if seed is None else seed)
     write_atomic(marker_path(root, db), json.dumps(doc, indent=1))
     return _seeded(root, db, dsn, doc, reused=False)
+
+
+def seed_apart(root: Path, db: str = DEFAULT_DB, scale: float | None = None,
+               seed: int | None = None) -> Seeded:
+    """``seed`` in a child process (``children/seed_<db>`` under the directory), so the calling
+    process keeps its one chdb path free. The refusal of another scale or seed comes first, in
+    the caller, as a UserError."""
+    from .child import run_child
+
+    root = root.resolve()
+    check(root, db, scale, seed)
+    doc = run_child("seed", {"root": str(root), "database": db, "scale": scale, "seed": seed},
+                    root / "children" / f"seed_{db}")
+    doc.pop("child_process_seconds", None)
+    return Seeded(**{**doc, "root": Path(doc["root"])})
+
+
+def child_seed(spec: dict[str, Any]) -> dict[str, Any]:
+    """The child side of ``seed_apart``."""
+    db = seed(Path(spec["root"]), spec["database"], spec["scale"], spec["seed"])
+    return {**asdict(db), "root": str(db.root)}
 
 
 def _fill(root: Path, db: str, dsn: str, scale: float, seed: int) -> dict[str, Any]:
@@ -159,6 +183,11 @@ def vacuum(dsn: str) -> float:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
     return time.monotonic() - t0
+
+
+def running(root: Path) -> bool:
+    """Whether the directory's cluster is running."""
+    return pgserver.running_port(pgserver.Cluster(root.resolve())) is not None
 
 
 def stop(root: Path) -> bool:
