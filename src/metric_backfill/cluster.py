@@ -15,8 +15,8 @@ scheduler to every worker, also to those that join later) or, with ``--no-ship-c
 in its own environment: ``METRIC_BACKFILL_PG`` (space-separated), ``METRIC_BACKFILL_TARGET``,
 ``METRIC_BACKFILL_CH``. The lookups (ModelVersion → modelId) reach every worker once, in a
 plugin too (``Lookups``), not with each task. Not as a scattered future that tasks take as an
-argument: the scheduler then places a task by where its dependency lives and queued it behind a
-busy worker while the other idled (measured: 30 batches of 0.2–0.8 s at two in flight took
+argument: the scheduler then places a task by where its dependency lives, and queued it behind
+a busy worker while the other idled (measured: 30 batches of 0.2–0.8 s at two in flight took
 18–21 s with such a dependency, 13 s without).
 
 A worker runs the code installed on it. Other code could read or insert a batch differently
