@@ -33,9 +33,19 @@ CHUNK_ROWS = 250_000
 
 
 @dataclass
-class MetricResult:
+class MetricKey:
+    """One metric, ``entityType.metricType``: what verify and compare report on."""
+
     entity_type: str
     metric_type: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.entity_type}.{self.metric_type}"
+
+
+@dataclass
+class MetricResult(MetricKey):
     entities: int = 0
     mismatches: int = 0
     expected_total: int = 0
@@ -43,10 +53,6 @@ class MetricResult:
     worst: list[dict] = field(default_factory=list)
     top: list[dict] = field(default_factory=list)
     month_mismatches: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.entity_type}.{self.metric_type}"
 
     def to_json(self) -> dict:
         return {
