@@ -19,13 +19,14 @@ LEVELS = 1000
 def id_ranges(query: Callable[[str], list[tuple]], rows: str, chunk_rows: int) -> list[tuple[int, int]]:
     """Half-open ``[lo, hi)`` ranges of ``entityId`` covering every row of the SQL ``rows``
     (one entity type), about ``chunk_rows`` rows each; none when ``rows`` is empty."""
-    levels = ", ".join(f"{i / LEVELS}" for i in range(1, LEVELS))
-    lo, hi, n, qs = query(
-        f"SELECT min(entityId), max(entityId), count(), "
-        f"quantilesDeterministic({levels})(entityId, cityHash64(entityId)) FROM ({rows})"
-    )[0]
+    lo, hi, n = query(f"SELECT min(entityId), max(entityId), count() FROM ({rows})")[0]
     if n == 0:
         return []
+    if n <= chunk_rows:  # one range: no quantiles to compute
+        return [(lo, hi + 1)]
+    levels = ", ".join(f"{i / LEVELS}" for i in range(1, LEVELS))
+    (qs,) = query(f"SELECT quantilesDeterministic({levels})(entityId, cityHash64(entityId)) "
+                  f"FROM ({rows})")[0]
     chunks = min(math.ceil(n / chunk_rows), LEVELS)
     cuts = {math.ceil(qs[min(max(round(i * LEVELS / chunks) - 1, 0), LEVELS - 2)])
             for i in range(1, chunks)}
