@@ -634,6 +634,7 @@ def demo(
         ok = _verify(VerifyArgs(pg=dsn, ch=None, target=target, table=DEFAULT_TABLE,
                                 window=window, packages=names,
                                 exclude_versions=list(DEFAULT_EXCLUDED_VERSIONS)))
+        _demo_compare(dsn, target, names)
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:
             typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")
@@ -642,6 +643,19 @@ def demo(
             seeded.stop(dir)
     if not ok:
         raise typer.Exit(1)
+
+
+def _demo_compare(dsn: str, target: str, packages: list[str] | None) -> None:
+    """The demo's last word: how the backfilled values compare with the synthetic legacy
+    tables (the summary line; ``metric-backfill compare`` shows the whole table)."""
+    from .compare import AsOf
+    from .legacy import legacy_column
+
+    _, names = _verify_selection(packages, None, [])
+    if any(legacy_column(m) for m in names):
+        typer.echo("")
+        _compare(CompareArgs(pg=dsn, target=target, table=DEFAULT_TABLE, packages=packages,
+                             as_of=AsOf("row", DEFAULT_CUTOFF), short=True))
 
 
 @bench_app.command("batch-sizes")
