@@ -29,6 +29,7 @@ from .errors import BackfillError, UserError, redact
 from .events import Window
 
 if TYPE_CHECKING:
+    from .compare import AsOf, CompareReport
     from .engine import RunOptions, RunReport
     from .package import Package
 
@@ -330,12 +331,18 @@ def verify(
     try:
         ok = _verify(args)
     except BaseException as e:
-        if json_out is not None and not isinstance(e, typer.Exit):
-            message = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            json_out.write_text(json.dumps({"ok": False, "error": message}, indent=1))
+        _write_error(json_out, e)
         raise
     if not ok:
         raise typer.Exit(1)
+
+
+def _write_error(path: Path | None, error: BaseException) -> None:
+    """A result file after a failure says so (``ok: false``, why): a script reading it never
+    sees an earlier run's result."""
+    if path is not None and not isinstance(error, typer.Exit):
+        message = redact(str(error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        path.write_text(json.dumps({"ok": False, "error": message}, indent=1))
 
 
 def _check_writable(path: Path, flag: str) -> None:
@@ -345,22 +352,35 @@ def _check_writable(path: Path, flag: str) -> None:
         raise UserError(f"{flag}: cannot write {path} (a directory, or no writable directory)")
 
 
-@dataclass
-class VerifyArgs:
+def _check_directory(path: Path, flag: str) -> None:
+    """A directory to write files into: it exists and is writable, or can be made."""
+    where = path if path.exists() else path.resolve().parent
+    if not where.is_dir() or not os.access(where, os.W_OK):
+        raise UserError(f"{flag}: cannot write into {path} (not a directory, or not writable)")
+
+
+@dataclass(kw_only=True)
+class CommandArgs:
+    """What verify and compare are both given: the source, the target and what to check."""
+
     pg: str | None
-    ch: str | None
     target: str
     table: str
-    window: Window
     packages: list[str] | None = None
     metrics: list[str] | None = None
-    exclude: list[str] = field(default_factory=list)
     json_out: Path | None = None
+    progress: Any = None
+
+
+@dataclass(kw_only=True)
+class VerifyArgs(CommandArgs):
+    ch: str | None
+    window: Window
+    exclude: list[str] = field(default_factory=list)
     top: bool = False
     exclude_versions: list[int] = field(default_factory=list)
     sample: int | None = None
     concurrency: int | None = None
-    progress: Any = None
 
 
 def _verify(a: VerifyArgs) -> bool:
@@ -410,6 +430,107 @@ def _verify_selection(packages: list[str] | None, metrics: list[str] | None,
     if not names:
         raise UserError("no metric left to verify: --exclude-metrics removes every metric selected")
     return pkgs, names
+
+
+AsOfOpt = Annotated[str, typer.Option("--as-of", envvar=_env("AS_OF"), help="Which events count: row (those before each legacy row's updatedAt, NULL = the cutoff), cutoff, or a UTC timestamp.")]
+
+
+@app.command("compare")
+@_guarded
+def compare_cmd(
+    pg: Pg = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    cutoff: Cutoff = str(DEFAULT_CUTOFF), packages: Packages = None, metrics: Metrics = None,
+    state: State = Path(DEFAULT_STATE), as_of: AsOfOpt = "row",
+    max_drift: Annotated[float | None, typer.Option("--max-drift", envvar=_env("MAX_DRIFT"), min=0, help="Exit 1 when a metric without a by-design reason has more than PCT % of its entities unequal.", show_default=False)] = None,
+    worst: Annotated[int, typer.Option("--worst", envvar=_env("WORST"), min=1, help="Entities with the largest difference listed per metric.")] = 10,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Write one histogram picture per entity type into this directory (needs matplotlib: the [plots] extra).", show_default=False)] = None,
+    progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
+    debug: Debug = False,
+) -> None:
+    """The legacy *Metric AllTime values against the sums of events, per metric; read-only."""
+    from .progress import Steps
+
+    if png is not None:
+        _need_plots()
+        _check_directory(png, "--png")
+    if json_out is not None:
+        _check_writable(json_out, "--json")
+        json_out.unlink(missing_ok=True)
+    args = CompareArgs(pg=pg, target=_target(target, state), table=table,
+                       as_of=_as_of(as_of, parse_time(cutoff, "--cutoff")),
+                       packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
+                       max_drift=max_drift, worst=worst, json_out=json_out, png=png,
+                       progress=Steps(enabled=progress, interval=progress_interval))
+    try:
+        report = _compare(args)
+    except BaseException as e:
+        _write_error(json_out, e)
+        raise
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _as_of(text: str, cutoff: datetime) -> AsOf:
+    from .compare import AsOf
+
+    if text in ("row", "cutoff"):
+        return AsOf(text, cutoff)
+    try:
+        return AsOf("time", parse_time(text, "--as-of"))
+    except UserError:
+        raise UserError(f"--as-of: expected row, cutoff or a UTC timestamp "
+                        f"(e.g. 2024-08-07 15:44:39.044), got {text!r}") from None
+
+
+@dataclass(kw_only=True)
+class CompareArgs(CommandArgs):
+    as_of: AsOf
+    max_drift: float | None = None
+    worst: int = 10
+    png: Path | None = None
+    short: bool = False
+    """Print the summary alone (the demo)."""
+
+
+def _compare(a: CompareArgs) -> CompareReport:
+    from .clickhouse import ClickHouse
+    from .compare import compare
+    from .preflight import check_connections
+    from .report import compare_summary, compare_table
+    from .sources import PostgresSource
+    from .target import Target
+
+    if not a.pg:
+        raise UserError("compare needs --pg: the legacy *Metric tables are in Postgres")
+    names, new = _compare_selection(a.packages, a.metrics)
+    pg_src, tgt = PostgresSource(a.pg), Target(ClickHouse(a.target), a.table)
+    check_connections(pg_src, {"--target": tgt.ch})
+    if not tgt.exists():
+        raise UserError(f"target table {a.table} does not exist")
+    report = compare(pg_src, tgt, names, a.as_of, a.worst, a.progress,
+                     log=lambda line: typer.echo(line, err=True))
+    report.new_metrics, report.max_drift = new, a.max_drift
+    typer.echo(compare_summary(report) if a.short else compare_table(report))
+    if a.json_out:
+        a.json_out.write_text(json.dumps(report.to_json(), indent=1))
+    if a.png:
+        from .charts import drift_charts
+
+        for path in drift_charts(report, a.png):
+            typer.echo(f"wrote {path}", err=True)
+    return report
+
+
+def _compare_selection(packages: list[str] | None, metrics: list[str] | None) -> tuple[list[str], list[str]]:
+    """The metrics to compare (those with a legacy column) and the new ones selected."""
+    from .legacy import legacy_column
+
+    _, names = _verify_selection(packages, metrics, [])
+    mapped = [m for m in names if legacy_column(m)]
+    if not mapped:
+        raise UserError("no metric selected has a legacy column (SPEC §6): nothing to compare")
+    return mapped, [m for m in names if m not in mapped]
 
 
 @app.command()
@@ -524,6 +645,7 @@ def demo(
         ok = _verify(VerifyArgs(pg=dsn, ch=None, target=target, table=DEFAULT_TABLE,
                                 window=window, packages=names,
                                 exclude_versions=list(DEFAULT_EXCLUDED_VERSIONS)))
+        _demo_compare(dsn, target, names)
         typer.echo(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         if keep:
             typer.echo(f"postgres: {dsn}\ntarget:   {target}\nstop with: metric-backfill db down --dir {dir}")
@@ -532,6 +654,19 @@ def demo(
             seeded.stop(dir)
     if not ok:
         raise typer.Exit(1)
+
+
+def _demo_compare(dsn: str, target: str, packages: list[str] | None) -> None:
+    """The demo's last word: how the backfilled values compare with the synthetic legacy
+    tables (the summary line; ``metric-backfill compare`` shows the whole table)."""
+    from .compare import AsOf
+    from .legacy import legacy_column
+
+    _, names = _verify_selection(packages, None, [])
+    if any(legacy_column(m) for m in names):
+        typer.echo("")
+        _compare(CompareArgs(pg=dsn, target=target, table=DEFAULT_TABLE, packages=packages,
+                             as_of=AsOf("row", DEFAULT_CUTOFF), short=True))
 
 
 @bench_app.command("batch-sizes")

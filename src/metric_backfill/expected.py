@@ -120,11 +120,7 @@ class ExpectedLoader:
             self.ch.command(f"INSERT INTO {dest} SELECT * FROM ({sql})",
                             settings=self.ch.supported(VERIFY_SETTINGS))
             return
-        for batch in src.stream(sql):
-            if self.stop.is_set():
-                raise KeyboardInterrupt
-            self.ch.insert_arrow(dest, to_schema(batch, _SCHEMA))
-            on_rows(batch.num_rows)
+        stream_into(self.ch, src, sql, dest, _SCHEMA, on_rows, self.stop)
 
     def remap(self, pkg: Package, lookup: str, staging: str) -> None:
         """Staged sums → the expected table with entityId replaced by the lookup's ``mapped``;
@@ -158,6 +154,18 @@ class ExpectedLoader:
                 self.ch.insert_arrow(self._lookup, rows.append_column("name", names))
             self._loaded.add(name)
         return self._lookup
+
+
+def stream_into(ch: ClickHouse, src: Source, sql: str, dest: str, schema: pa.Schema,
+                on_rows: Callable[[int], None], stop: threading.Event | None = None) -> None:
+    """Copy the result of ``sql`` on ``src`` into the table ``dest`` of ``ch``, one streamed
+    Arrow batch at a time (as ``schema``, by position): memory holds one batch, whatever the
+    result's size. ``stop`` set by another thread ends the copy at the next batch."""
+    for batch in src.stream(sql):
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        ch.insert_arrow(dest, to_schema(batch, schema))
+        on_rows(batch.num_rows)
 
 
 def to_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.Table:

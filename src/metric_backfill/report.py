@@ -1,10 +1,12 @@
-"""Plain-text tables for the terminal: run summary, plan, verify, list."""
+"""Plain-text tables for the terminal: run summary, plan, verify, compare, list."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .compare import CompareReport
 from .engine import RunReport
+from .legacy import REASONS
 from .plan import Plan
 from .verify import VerifyReport
 
@@ -109,3 +111,49 @@ def top_entities(report: VerifyReport) -> str:
     for m in report.metrics:
         rows.append([m.name, ", ".join(f"{t['entityId']}={t['value']:,}" for t in m.top)])
     return table(["metric", "largest 5 entities (id=value)"], rows, right=set())
+
+
+def compare_table(report: CompareReport) -> str:
+    """Per metric: entities compared, how many are equal or close, the totals, the relative
+    difference and the by-design reason; then the worst entities, the reasons and what was
+    not compared; last, the summary line."""
+    rows = [[m.name, m.entities, m.equal, f"{m.unequal_pct:.2f}", m.within, m.only_in_events,
+             m.legacy_total, m.events_total, _pct(m.median), _pct(m.p99), ", ".join(m.reasons)]
+            for m in report.metrics]
+    out = [table(["metric", "compared", "equal", "unequal %", "within 1 %", "only in events",
+                  "legacy total", "events total", "median %", "p99 %", "by design"],
+                 rows, right=set(range(1, 10)))]
+    drifting = [m for m in report.metrics if m.unequal]
+    if drifting:
+        out += ["", "largest differences (entity id: legacy → events):"]
+        out += [f"  {m.name}: " + ", ".join(f"{w['entityId']}: {w['legacy']:,} → {w['events']:,}"
+                                           for w in m.worst) for m in drifting]
+    used = dict.fromkeys(r for m in report.metrics for r in m.reasons)
+    if used:
+        out += ["", "by design (SPEC §6):"] + [f"  {r}: {REASONS[r]}" for r in used]
+    if report.new_metrics:
+        out += ["", f"new metrics, no legacy value to compare: {', '.join(report.new_metrics)}"]
+    for why in dict.fromkeys(report.skipped.values()):
+        names = [m for m, w in report.skipped.items() if w == why]
+        out.append(f"not compared ({why}): {', '.join(names)}")
+    out += ["", compare_summary(report)]
+    return "\n".join(out)
+
+
+def compare_summary(report: CompareReport) -> str:
+    """The summary line, then the metrics drifting without a known reason (share unequal)."""
+    line = report.summary()
+    unexplained = sorted((m for m in report.metrics if m.status == "unexplained"),
+                         key=lambda m: -m.unequal_pct)
+    if unexplained:
+        shown = ", ".join(f"{m.name} {m.unequal_pct:.2f} %" for m in unexplained[:8])
+        more = f" and {len(unexplained) - 8} more" if len(unexplained) > 8 else ""
+        line += f"\n  without a known reason (share of entities unequal): {shown}{more}"
+    for m in report.over_max_drift:
+        line += (f"\nover --max-drift {report.max_drift:g} %: {m.name} has {m.unequal:,} of "
+                 f"{m.entities:,} entities unequal ({m.unequal_pct:.2f} %)")
+    return line
+
+
+def _pct(fraction: float | None) -> str:
+    return "" if fraction is None else f"{100 * fraction:,.1f}"

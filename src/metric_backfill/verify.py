@@ -12,36 +12,40 @@ range at a time, with spilling settings; only counts, totals and the worst examp
 
 from __future__ import annotations
 
-import itertools
-import math
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .clickhouse import string_literal
 from .events import Window
 from .expected import VERIFY_SETTINGS, ExpectedLoader, families, in_metrics
+from .idranges import id_ranges
 from .package import Expected, Package
 from .progress import Steps
 from .sampling import Sampler
-from .scratch import Scratch, sweep_leftovers
+from .scratch import Scratch, sweep_leftovers, terminate_as_interrupt
 from .sources import PostgresSource, Source
 from .target import Target
 
 CHUNK_ROWS = 250_000
 """Expected rows plus target events compared per query: bounds ClickHouse's GROUP BY."""
-LEVELS = 1000
-"""Quantiles of the entity id the ranges are cut at (at most this many ranges per type)."""
 
 
 @dataclass
-class MetricResult:
+class MetricKey:
+    """One metric, ``entityType.metricType``: what verify and compare report on."""
+
     entity_type: str
     metric_type: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.entity_type}.{self.metric_type}"
+
+
+@dataclass
+class MetricResult(MetricKey):
     entities: int = 0
     mismatches: int = 0
     expected_total: int = 0
@@ -49,10 +53,6 @@ class MetricResult:
     worst: list[dict] = field(default_factory=list)
     top: list[dict] = field(default_factory=list)
     month_mismatches: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.entity_type}.{self.metric_type}"
 
     def to_json(self) -> dict:
         return {
@@ -110,7 +110,7 @@ def verify(packages: list[Package], sources: dict[str, Source], target: Target, 
            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> VerifyReport:
     progress = progress or Steps(enabled=False)
     sweep_leftovers(target.ch, target.database, log)
-    with _terminate_as_interrupt(), Scratch(target.ch, target.database) as scratch:
+    with terminate_as_interrupt(), Scratch(target.ch, target.database) as scratch:
         sampler = Sampler.for_target(target, metrics, window, sample) if sample else None
         loader = ExpectedLoader(scratch, sources, pg, window, params or {},
                                 sampler.condition if sampler else None)
@@ -161,21 +161,6 @@ def _load_all(loader: ExpectedLoader, work: list[tuple[Package, Expected]], metr
             raise
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP (timeout, systemd, a cancelled CI job) end verify as Ctrl-C does,
-    so its scratch tables are dropped on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = {sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-
 @dataclass
 class Comparison:
     """The expected scratch table against the target, in SQL inside the target ClickHouse."""
@@ -218,22 +203,9 @@ class Comparison:
         return results
 
     def ranges(self, entity_type: str, names: list[str]) -> list[tuple[int, int]]:
-        """Entity-id ranges of about ``CHUNK_ROWS`` rows (both sides) covering the entity type,
-        cut at row quantiles of the id (a sample of 8,192 ids, deterministic): an outlier id
-        or a busy stretch of ids does not make one range hold most rows."""
-        levels = ", ".join(f"{i / LEVELS}" for i in range(1, LEVELS))
-        lo, hi, n, qs = self.query(
-            f"SELECT min(entityId), max(entityId), count(), "
-            f"quantilesDeterministic({levels})(entityId, cityHash64(entityId)) "
-            f"FROM ({self.sides(names)}) WHERE entityType = {string_literal(entity_type)}"
-        )[0]
-        if n == 0:
-            return []
-        chunks = min(math.ceil(n / CHUNK_ROWS), LEVELS)
-        cuts = {math.ceil(qs[min(max(round(i * LEVELS / chunks) - 1, 0), LEVELS - 2)])
-                for i in range(1, chunks)}
-        edges = [lo, *sorted(c for c in cuts if lo < c <= hi), hi + 1]
-        return list(itertools.pairwise(edges))
+        """Entity-id ranges of about ``CHUNK_ROWS`` rows (both sides) covering the entity type."""
+        rows = f"SELECT entityId FROM ({self.sides(names)}) WHERE entityType = {string_literal(entity_type)}"
+        return id_ranges(self.query, rows, CHUNK_ROWS)
 
     def entity_counts(self) -> dict[str, int]:
         """Distinct entities per metric over both sides (estimated, ``uniq``)."""

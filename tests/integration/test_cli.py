@@ -20,7 +20,8 @@ def invoke(*args: str):
 
 
 def test_help_on_every_command():
-    for cmd in ([], ["list"], ["plan"], ["run"], ["verify"], ["demo"], ["db"], ["db", "up"], ["db", "down"]):
+    for cmd in ([], ["list"], ["plan"], ["run"], ["verify"], ["compare"], ["demo"], ["db"], ["db", "up"],
+                ["db", "down"]):
         r = invoke(*cmd, "--help")
         assert r.exit_code == 0, (cmd, r.output)
         assert "Usage" in r.output

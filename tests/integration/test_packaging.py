@@ -68,7 +68,8 @@ main()
 
 def test_the_product_never_imports_the_lab():
     code = ("import sys, metric_backfill.cli, metric_backfill.engine, metric_backfill.verify, "
-            "metric_backfill.load; print(sorted(m for m in sys.modules if 'lab' in m.split('.')[0]))")
+            "metric_backfill.load, metric_backfill.compare, metric_backfill.charts; "
+            "print(sorted(m for m in sys.modules if 'lab' in m.split('.')[0]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -294,12 +294,20 @@ def seed_clickhouse(client: Any, scale: float, seed: int, model_version_ids: Any
     if model_version_ids is None:
         mv = model_versions(scale, seed)
         model_version_ids, model_ids = mv["id"], mv["modelId"]
+    tables = generate_clickhouse(scale, seed, model_version_ids, model_ids)
+    return insert_clickhouse(client, tables, replace=replace)
+
+
+def insert_clickhouse(client: Any, tables: dict[str, list[pa.Table]], *,
+                      replace: bool = False) -> dict[str, int]:
+    """Create the ClickHouse source tables and insert ``tables`` (``generate_clickhouse``'s
+    output), one insert per Arrow table; rows inserted per table."""
     create_clickhouse_schema(client, replace=replace)
     counts: dict[str, int] = {}
-    for name, tables in generate_clickhouse(scale, seed, model_version_ids, model_ids).items():
+    for name, parts in tables.items():
         database, table = name.split(".")
-        for t in tables:  # separate inserts: separate parts, unmerged duplicates
+        for t in parts:  # separate inserts: separate parts, unmerged duplicates
             client.insert_arrow(table, t, database=database)
-        counts[name] = sum(t.num_rows for t in tables)
+        counts[name] = sum(t.num_rows for t in parts)
     return counts
 

@@ -22,7 +22,14 @@ import psycopg
 
 from . import _pgbinary
 from .pg import generate_pg
-from .schema import TABLES, create_pg_schema, key_statements, quote
+from .schema import (
+    TABLES,
+    create_metric_tables,
+    create_pg_schema,
+    key_statements,
+    metric_table_key,
+    quote,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ def _copy_table(conn: psycopg.Connection, table: str, df: pl.DataFrame) -> int:
     """COPY one frame: binary when every column allows it (much cheaper to parse), else CSV."""
     cols = ", ".join(quote(c) for c in df.columns)
     if _pgbinary.supported(df):
-        bigint = {c for c, t in TABLES[table] if t.startswith("bigint")}
+        bigint = {c for c, t in TABLES.get(table, []) if t.startswith("bigint")}
         sql = f"COPY {quote(table)} ({cols}) FROM STDIN (FORMAT binary)"
         with conn.cursor() as cur, cur.copy(sql) as cp:
             for piece in _pgbinary.chunks(df, bigint, CHUNK_ROWS):
@@ -173,6 +180,20 @@ def load_pg(dsn: str, frames: dict[str, pl.DataFrame], *, replace: bool = True,
     log.info("loaded %d rows into %d tables in %.2fs (%.0f rows/s)", total, len(counts),
              elapsed, total / elapsed if elapsed else 0.0)
     return {t: counts[t] for t in frames}
+
+
+def load_metric_tables(dsn: str, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Create the legacy metric tables (replacing any) and load ``frames`` into them, then their
+    keys and statistics; rows per table. One connection: they are a fraction of the sources."""
+    counts = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        create_metric_tables(conn)
+        for table, df in frames.items():
+            with conn.transaction():
+                counts[table] = _copy_table(conn, table, df)
+            conn.execute(metric_table_key(table))
+            conn.execute(f"ANALYZE {quote(table)}")
+    return counts
 
 
 def seed_pg(dsn: str, scale: float, seed: int) -> dict[str, int]:

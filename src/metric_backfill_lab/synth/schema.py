@@ -585,3 +585,85 @@ def create_pg_keys(conn: Any, tables: list[str] | None = None, all_indexes: bool
 def table_columns(table: str) -> list[str]:
     """Column names of a source table, in DDL order."""
     return [c for c, _ in TABLES[table]]
+
+
+# The ten legacy metric tables (SCHEMA.md §2), as the 2025-03 dump has them: ``updatedAt``
+# nullable with a default, ``createdAt``/``ageGroup`` where the dump adds them, and the two
+# ``reactionCount`` columns GENERATED (they cannot be written). Kept apart from ``TABLES``: they
+# are not backfill sources, and ``compare`` must meet a database that lacks them.
+_COUNT = "integer NOT NULL DEFAULT 0"
+_UPDATED = ("updatedAt", f"{TS} DEFAULT now()")
+_TIMEFRAME = ("timeframe", '"MetricTimeframe" NOT NULL')
+_REACTION_COUNTS = ["likeCount", "dislikeCount", "laughCount", "cryCount", "heartCount"]
+_MODEL_COUNTS = ["ratingCount", "downloadCount", "favoriteCount", "commentCount", "collectedCount",
+                 "imageCount", "tippedCount", "tippedAmountCount", "generationCount",
+                 "thumbsUpCount", "thumbsDownCount", "earnedAmount"]
+
+
+def _counts(names: list[str]) -> list[tuple[str, str]]:
+    return [(n, _COUNT) for n in names]
+
+
+def _generated(*columns: str) -> str:
+    total = f'"{columns[0]}"'
+    for c in columns[1:]:
+        total = f'({total} + "{c}")'
+    return f"integer GENERATED ALWAYS AS ({total}) STORED"
+
+
+METRIC_TABLES: dict[str, list[tuple[str, str]]] = {
+    "ModelMetric": [("modelId", "integer NOT NULL"), _TIMEFRAME,
+                    ("rating", "double precision NOT NULL DEFAULT 0"), *_counts(_MODEL_COUNTS),
+                    _UPDATED],
+    "ModelVersionMetric": [("modelVersionId", "integer NOT NULL"), _TIMEFRAME,
+                           ("rating", "double precision NOT NULL DEFAULT 0"),
+                           *_counts(_MODEL_COUNTS), _UPDATED],
+    "PostMetric": [("postId", "integer NOT NULL"), _TIMEFRAME, *_counts(_REACTION_COUNTS),
+                   *_counts(["commentCount", "collectedCount"]), _UPDATED,
+                   ("ageGroup", "\"MetricTimeframe\" DEFAULT 'Day'"),
+                   ("createdAt", f"{TS} DEFAULT now() NOT NULL"),
+                   ("reactionCount", _generated("likeCount", "heartCount", "laughCount", "cryCount"))],
+    "ImageMetric": [("imageId", "integer NOT NULL"), _TIMEFRAME, *_counts(_REACTION_COUNTS),
+                    *_counts(["commentCount", "collectedCount", "tippedCount", "tippedAmountCount",
+                              "viewCount"]),
+                    ("reactionCount", _generated("heartCount", "likeCount", "laughCount", "cryCount")),
+                    _UPDATED, ("ageGroup", "\"MetricTimeframe\" NOT NULL DEFAULT 'Day'"),
+                    ("createdAt", f"{TS} NOT NULL {NOW}")],
+    "ArticleMetric": [("articleId", "integer NOT NULL"), _TIMEFRAME, *_counts(_REACTION_COUNTS),
+                      *_counts(["commentCount", "viewCount", "favoriteCount", "hideCount",
+                                "collectedCount", "tippedCount", "tippedAmountCount"]), _UPDATED],
+    "UserMetric": [("userId", "integer NOT NULL"), _TIMEFRAME,
+                   *_counts(["followingCount", "followerCount", "reactionCount", "hiddenCount",
+                             "uploadCount", "reviewCount", "answerCount", "answerAcceptCount"]),
+                   _UPDATED],
+    "CollectionMetric": [("collectionId", "integer NOT NULL"), _TIMEFRAME,
+                         *_counts(["followerCount", "itemCount", "contributorCount"]), _UPDATED,
+                         ("createdAt", f"{TS} DEFAULT now() NOT NULL")],
+    "TagMetric": [("tagId", "integer NOT NULL"), _TIMEFRAME,
+                  *_counts(["modelCount", "imageCount", "postCount", "articleCount", "hiddenCount",
+                            "followerCount"]), _UPDATED,
+                  ("createdAt", f"{TS} DEFAULT now() NOT NULL")],
+    "BountyMetric": [("bountyId", "integer NOT NULL"), _TIMEFRAME,
+                     *_counts(["favoriteCount", "trackCount", "entryCount", "benefactorCount",
+                               "unitAmountCount", "commentCount"]), _UPDATED],
+    "BountyEntryMetric": [("bountyEntryId", "integer NOT NULL"), _TIMEFRAME,
+                          *_counts([*_REACTION_COUNTS, "unitAmountCount", "tippedCount",
+                                    "tippedAmountCount"]), _UPDATED],
+}
+"""Legacy table → (column, type) in the dump's order; the key is (first column, timeframe)."""
+
+
+def create_metric_tables(conn: Any, replace: bool = True) -> None:
+    """Create the legacy metric tables, without keys (``metric_table_keys`` after loading).
+    ``replace`` drops them first (synthetic databases only). ``MetricTimeframe`` must exist."""
+    for table, columns in METRIC_TABLES.items():
+        if replace:
+            conn.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+        cols = ", ".join(f"{quote(c)} {t}" for c, t in columns)
+        conn.execute(f"CREATE TABLE {quote(table)} ({cols})")
+
+
+def metric_table_key(table: str) -> str:
+    first = METRIC_TABLES[table][0][0]
+    return (f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
+            f"PRIMARY KEY ({quote(first)}, timeframe)")
