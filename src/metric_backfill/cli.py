@@ -136,6 +136,11 @@ def _listed(value: str | list[str] | None) -> list[str]:
     return [v for v in values if v]
 
 
+def _first(pg: list[str] | None) -> str | None:
+    """The first ``--pg``: what every command but ``run`` reads (replicas spread only batches)."""
+    return next(iter(_listed(pg)), None)
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
@@ -322,7 +327,7 @@ def verify(
         _check_writable(json_out, "--json")
         json_out.unlink(missing_ok=True)  # a verify that fails must not leave an earlier result
     args = VerifyArgs(
-        pg=next(iter(_listed(pg)), None), ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
+        pg=_first(pg), ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
         exclude=_names(exclude_metrics, "--exclude-metrics") or [], json_out=json_out, top=top,
         exclude_versions=_versions(exclude_versions), sample=sample_entities, concurrency=concurrency,
@@ -438,7 +443,7 @@ AsOfOpt = Annotated[str, typer.Option("--as-of", envvar=_env("AS_OF"), help="Whi
 @app.command("compare")
 @_guarded
 def compare_cmd(
-    pg: Pg = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), packages: Packages = None, metrics: Metrics = None,
     state: State = Path(DEFAULT_STATE), as_of: AsOfOpt = "row",
     max_drift: Annotated[float | None, typer.Option("--max-drift", envvar=_env("MAX_DRIFT"), min=0, help="Exit 1 when a metric without a by-design reason has more than PCT % of its entities unequal.", show_default=False)] = None,
@@ -457,7 +462,7 @@ def compare_cmd(
     if json_out is not None:
         _check_writable(json_out, "--json")
         json_out.unlink(missing_ok=True)
-    args = CompareArgs(pg=pg, target=_target(target, state), table=table,
+    args = CompareArgs(pg=_first(pg), target=_target(target, state), table=table,
                        as_of=_as_of(as_of, parse_time(cutoff, "--cutoff")),
                        packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
                        max_drift=max_drift, worst=worst, json_out=json_out, png=png,

@@ -318,3 +318,18 @@ def test_the_product_imports_no_dask_unless_asked():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_commands_but_run_read_the_first_of_several_pg(env, replica):
+    from typer.testing import CliRunner
+
+    from metric_backfill.cli import app
+
+    several = {"METRIC_BACKFILL_PG": f"{_with_password(env.pg)} {_with_password(replica)}"}
+    plan = CliRunner().invoke(app, ["plan", "--packages", "buzz_tip", "--target", env.ch, "--json"],
+                              env=several)
+    assert plan.exit_code == 0, plan.output
+    assert json.loads(plan.stdout)["buzz_tip"]["rows"] > 0
+    verify = CliRunner().invoke(app, ["verify", "--packages", "buzz_tip", "--target", env.ch,
+                                      "--table", "no_such_table", "--no-progress"], env=several)
+    assert verify.exit_code == 2 and "target table no_such_table does not exist" in verify.stderr
