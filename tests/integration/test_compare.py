@@ -294,3 +294,9 @@ def test_as_of_a_year_before_1000_counts_no_event(env):
                      log=lambda _: None)
     (like,) = report.metrics
     assert like.events_total == 0 and like.only_in_events == 0
+
+
+def test_a_worst_too_large_for_the_target_is_bad_input(env, table):
+    code, _, stderr = _cli(env, table, "--worst", "16777216")
+    lines = stderr.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: --worst"), stderr
