@@ -55,6 +55,7 @@ def _env(name: str) -> str:
 
 
 Pg = Annotated[str | None, typer.Option("--pg", envvar=_env("PG"), help="Source Postgres DSN.", show_default=False)]
+PgList = Annotated[list[str] | None, typer.Option("--pg", envvar=_env("PG"), metavar="DSN", help="Source Postgres DSN; repeat it for read replicas holding the same data (run spreads batches over them; everything else uses the first). In the environment: space-separated.", show_default=False)]
 Ch = Annotated[str | None, typer.Option("--ch", envvar=_env("CH"), help="Source ClickHouse DSN (default: the target).", show_default=False)]
 TargetOpt = Annotated[str | None, typer.Option("--target", envvar=_env("TARGET"), help="Destination: chdb:///path or http(s)://user:pass@host:port/db (default: chdb under --state).", show_default=False)]
 Table = Annotated[str, typer.Option("--table", envvar=_env("TABLE"), help="Destination table.")]
@@ -129,20 +130,30 @@ def _fail(e: BaseException) -> None:
     raise typer.Exit(code)
 
 
+def _listed(value: str | list[str] | None) -> list[str]:
+    """An option given once or repeatable (``--pg``), as the list of its non-empty values."""
+    values = [value] if isinstance(value, str) else value or []
+    return [v for v in values if v]
+
+
+def _first(pg: list[str] | None) -> str | None:
+    """The first ``--pg``: what every command but ``run`` reads (replicas spread only batches)."""
+    return next(iter(_listed(pg)), None)
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _DEBUG["on"] = bool(kwargs.get("debug")) or _DEBUG["on"]
-        dsns = {flag: kwargs.get(flag) for flag in ("pg", "ch", "target")}
-        register_passwords(*dsns.values())
+        dsns = [(flag, dsn) for flag in ("pg", "ch", "target") for dsn in _listed(kwargs.get(flag))]
+        register_passwords(*(dsn for _, dsn in dsns))
         try:
-            if dsns["pg"]:
-                check_postgres_url(dsns["pg"])
-            for flag, dsn in dsns.items():
-                if dsn:
-                    check_userinfo(dsn, f"--{flag}")
+            for flag, dsn in dsns:
+                if flag == "pg":
+                    check_postgres_url(dsn)
+                check_userinfo(dsn, f"--{flag}")
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
@@ -186,9 +197,11 @@ def _options(**kw: Any) -> RunOptions:
     from .engine import RunOptions
 
     state: Path = kw.pop("state")
+    pgs = _listed(kw.pop("pg"))
     return RunOptions(
         target=_target(kw.pop("target"), state),
-        pg=kw.pop("pg"),
+        pg=pgs[0] if pgs else None,
+        pg_replicas=pgs[1:],
         ch=kw.pop("ch"),
         table=kw.pop("table"),
         window=_window(kw.pop("cutoff"), kw.pop("since")),
@@ -205,7 +218,7 @@ def _options(**kw: Any) -> RunOptions:
 @app.command()
 @_guarded
 def plan(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
     state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
@@ -234,7 +247,7 @@ def plan(
 @app.command()
 @_guarded
 def run(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     exclude_metrics: Exclude = None, batch_size: BatchSize = None, concurrency: Concurrency = 2,
     state: State = Path(DEFAULT_STATE), exclude_versions: ExcludeVersions = _VERSIONS,
@@ -250,6 +263,8 @@ def run(
     progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
     pushdown: Annotated[bool | None, typer.Option("--pushdown/--no-pushdown", help="ClickHouse packages as server-side INSERT … SELECT when source = target (default: whenever possible).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run report here.", show_default=False)] = None,
+    executor: Annotated[str, typer.Option("--executor", envvar=_env("EXECUTOR"), help="Where batches run: threads (this process), or dask://HOST:PORT (the workers of a Dask scheduler; this process plans, writes an embedded target and keeps the ledger).")] = "threads",
+    ship_credentials: Annotated[bool, typer.Option("--ship-credentials/--no-ship-credentials", envvar=_env("SHIP_CREDENTIALS"), help="With Dask: send the DSNs to the workers once, in a worker plugin (never as task arguments); or let each worker read its own METRIC_BACKFILL_PG/TARGET/CH.")] = True,
     debug: Debug = False,
 ) -> None:
     """The backfill: plan, then read → transform → insert every batch exactly once."""
@@ -262,7 +277,8 @@ def run(
                     resume=resume, dry_run=dry_run, limit_batches=limit_batches,
                     start_from=start_from, parquet_dir=parquet_dir, no_insert=no_insert,
                     allow_existing=allow_existing, no_dedup_check=no_dedup_check, retries=retries,
-                    progress=progress, progress_interval=progress_interval, pushdown=pushdown)
+                    progress=progress, progress_interval=progress_interval, pushdown=pushdown,
+                    executor=executor, ship_credentials=ship_credentials)
     runner = Runner(opts)
     try:
         report = runner.run()
@@ -293,7 +309,7 @@ Metrics = Annotated[str | None, typer.Option("--metrics", envvar=_env("METRICS")
 @app.command()
 @_guarded
 def verify(
-    pg: Pg = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, ch: Ch = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), since: Since = None, packages: Packages = None,
     metrics: Metrics = None, exclude_metrics: Exclude = None, state: State = Path(DEFAULT_STATE),
     exclude_versions: ExcludeVersions = _VERSIONS,
@@ -311,7 +327,7 @@ def verify(
         _check_writable(json_out, "--json")
         json_out.unlink(missing_ok=True)  # a verify that fails must not leave an earlier result
     args = VerifyArgs(
-        pg=pg, ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
+        pg=_first(pg), ch=ch, target=_target(target, state), table=table, window=_window(cutoff, since),
         packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
         exclude=_names(exclude_metrics, "--exclude-metrics") or [], json_out=json_out, top=top,
         exclude_versions=_versions(exclude_versions), sample=sample_entities, concurrency=concurrency,
@@ -427,7 +443,7 @@ AsOfOpt = Annotated[str, typer.Option("--as-of", envvar=_env("AS_OF"), help="Whi
 @app.command("compare")
 @_guarded
 def compare_cmd(
-    pg: Pg = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
+    pg: PgList = None, target: TargetOpt = None, table: Table = DEFAULT_TABLE,
     cutoff: Cutoff = str(DEFAULT_CUTOFF), packages: Packages = None, metrics: Metrics = None,
     state: State = Path(DEFAULT_STATE), as_of: AsOfOpt = "row",
     max_drift: Annotated[float | None, typer.Option("--max-drift", envvar=_env("MAX_DRIFT"), min=0, help="Exit 1 when a metric without a by-design reason has more than PCT % of its entities unequal.", show_default=False)] = None,
@@ -449,7 +465,7 @@ def compare_cmd(
     if json_out is not None:
         _check_writable(json_out, "--json")
         json_out.unlink(missing_ok=True)
-    args = CompareArgs(pg=pg, target=_target(target, state), table=table,
+    args = CompareArgs(pg=_first(pg), target=_target(target, state), table=table,
                        as_of=_as_of(as_of, parse_time(cutoff, "--cutoff")),
                        packages=_names(packages, "--packages"), metrics=_names(metrics, "--metrics"),
                        max_drift=max_drift, worst=worst, json_out=json_out, png=png,

@@ -1,12 +1,15 @@
 """The run: preflight, plan, then read → explode → sinks → ledger for every pending batch.
 
-Batches run on a thread pool with at most ``concurrency`` in flight (ConnectorX, Polars and
-the ClickHouse driver release the GIL, so threads overlap reads, transforms and inserts).
-The ledger is written by the coordinating thread only after a batch's sinks returned.
+Batches run with at most ``concurrency`` in flight, in one loop: on a thread pool (ConnectorX,
+Polars and the ClickHouse driver release the GIL, so threads overlap reads, transforms and
+inserts) or, with ``--executor dask://…``, partly on a Dask cluster (``cluster.py``). The seam
+is which ``concurrent.futures.Executor`` a batch is submitted to; one ``wait`` covers both. The
+ledger is written by the coordinating thread only after a batch's sinks returned.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -16,19 +19,21 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from . import registry
 from .audit import check_audit_dir, claim_audit_dir
+from .batchrun import LOCAL, BatchResult, Events, batch_token, read_and_explode, write_events
 from .clickhouse import ClickHouse
 from .defaults import DEFAULT_CUTOFF, default_params
 from .dsn import without_password
 from .errors import RunFailed, UserError, redact
-from .events import BatchValueError, Window, event_table, explode
+from .events import BatchValueError, Window
 from .ledger import Ledger
 from .package import Context, Package
 from .plan import Batch, PackagePlan, Plan, fingerprint, new_plan_id, plan_package
 from .preflight import check_connections, check_sources, legacy_image_events
-from .progress import progress_for
+from .progress import Progress, progress_for
 from .pushdown import Pushdown
 from .retry import RetryingSource, RetryPolicy
 from .sinks import ClickHouseSink, ParquetSink, Sink
@@ -43,11 +48,18 @@ from .statelock import state_lock
 from .target import INSERT_LAYOUT, Target
 from .targetcheck import TableInfo, check_target, dedup_window
 
+if TYPE_CHECKING:
+    from .cluster import BatchTask, Cluster
+
 
 @dataclass
 class RunOptions:
     target: str
     pg: str | None = None
+    """The Postgres source: planning, lookups, and the first replica batches read from."""
+    pg_replicas: list[str] = field(default_factory=list)
+    """Further Postgres replicas with the same data: batch ``index % n`` of each package reads
+    from ``[pg, *pg_replicas][index % n]``. Not part of the plan: a resume may name others."""
     ch: str | None = None
     table: str = "entityMetricEvents"
     window: Window = field(default_factory=lambda: Window(cutoff=DEFAULT_CUTOFF))
@@ -72,6 +84,15 @@ class RunOptions:
     """Seconds between progress lines when stderr is not a terminal."""
     pushdown: bool | None = None
     """Run ClickHouse packages server-side when their source is the target (None: when possible)."""
+    executor: str = "threads"
+    """``threads``, or ``dask://HOST:PORT``: where batches run. Not part of the plan."""
+    ship_credentials: bool = True
+    """With Dask: send the DSNs to the workers once, in a worker plugin (never as task
+    arguments); False: each worker takes them from its own METRIC_BACKFILL_* environment."""
+
+    @property
+    def pg_all(self) -> list[str]:
+        return [self.pg, *self.pg_replicas] if self.pg else []
 
     def fingerprint_options(self, packages: list[Package]) -> dict:
         """Every option that changes what lands in the target."""
@@ -98,16 +119,6 @@ class RunOptions:
             and not (self.dry_run or self.no_insert or self.parquet_dir)
         )
         return possible if self.pushdown is None else (possible and self.pushdown)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    rows: int
-    events: int
-    skipped: dict[str, int]
-    read_s: float
-    transform_s: float
-    write_s: float
 
 
 @dataclass
@@ -168,6 +179,18 @@ class RunReport:
     """Per package, everything the ledger holds for this plan (every invocation so far)."""
     error: str | None = None
     """Why the run stopped early (one line, redacted); None when it finished."""
+    placements: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Per batch of this invocation: the worker that read it and the Postgres replica
+    (redacted; None for other sources)."""
+
+    @property
+    def workers(self) -> dict[str, int]:
+        """Batches per worker (``local``: the coordinator's threads)."""
+        counts: dict[str, int] = {}
+        for p in self.placements.values():
+            worker = p["worker"] or LOCAL
+            counts[worker] = counts.get(worker, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def complete(self) -> bool:
@@ -202,6 +225,7 @@ class RunReport:
                 "batches_done": sum(t.batches_done for t in self.plan_totals.values()),
                 "packages": {name: asdict(t) for name, t in self.plan_totals.items()},
             },
+            "batches": self.placements,
         }
         return doc if self.error is None else {**doc, "error": self.error}
 
@@ -215,7 +239,8 @@ class Runner:
         o = self.opts
         self.packages = registry.select(o.packages)
         self._validate()
-        self.pg = PostgresSource(o.pg) if o.pg else None
+        self.pgs = [PostgresSource(dsn) for dsn in o.pg_all]
+        self.pg = self.pgs[0] if self.pgs else None
         needs_ch = any(p.source == "clickhouse" for p in self.packages)
         self.ch = ClickHouseSource(ClickHouse(o.ch or o.target)) if needs_ch else None
         self.writes = not (o.dry_run or o.no_insert)
@@ -227,6 +252,8 @@ class Runner:
         self.table_info: TableInfo | None = None
         self.report: RunReport | None = None
         """The latest report, also after a failed or interrupted run (for ``run --json``)."""
+        self.cluster: Cluster | None = None
+        """The Dask cluster batches run on (``--executor dask://…``), connected by ``run``."""
 
     def _validate(self) -> None:
         o = self.opts
@@ -252,9 +279,15 @@ class Runner:
             raise UserError(f"--exclude-metrics: unknown metric {', '.join(unknown)} (see 'list')")
         if any(p.source == "postgres" for p in self.packages) and not o.pg:
             raise UserError("--pg is required (the Postgres source DSN)")
+        scheduler_address(o.executor)
 
-    def source(self, pkg: Package) -> Source:
-        return source_for(pkg, self.pg, self.ch)
+    def source(self, pkg: Package, batch: Batch | None = None) -> Source:
+        """The package's source; for a batch, its Postgres replica (``replica``)."""
+        return source_for(pkg, self.replica(batch) if batch is not None else self.pg, self.ch)
+
+    def replica(self, batch: Batch) -> PostgresSource | None:
+        """The replica a batch reads: chosen by its index, so every run spreads a plan alike."""
+        return self.pgs[batch.index % len(self.pgs)] if self.pgs else None
 
     # ------------------------------------------------------------------------------------
     def make_plan(self) -> Plan:
@@ -279,16 +312,20 @@ class Runner:
         if embedded is not None:
             chs = {flag: ch for flag, ch in chs.items() if ch.embedded == embedded}
         check_connections(None if embedded else self.pg, chs)
+        for replica in [] if embedded else self.pgs[1:]:
+            replica.ping()
 
     # ------------------------------------------------------------------------------------
     def preflight(self) -> list[str]:
         """Everything that can be checked before the first write; returns notices."""
         o, notices = self.opts, []
         self.check_connections(embedded=True)
-        if self.pg:
-            check_sources([p for p in self.packages if p.source == "postgres"], self.pg)
+        for replica in self.pgs:
+            check_sources([p for p in self.packages if p.source == "postgres"], replica)
         if self.ch:
             check_sources([p for p in self.packages if p.source == "clickhouse"], self.ch)
+        if self.cluster is not None:
+            self.cluster.ready()
         if self.target is not None and self.writes:
             if self.target.ensure():
                 notices.append(f"created target table {o.table}")
@@ -344,9 +381,14 @@ class Runner:
             # servers first, before the lock: a bad DSN or password leaves no trace; a chdb path
             # is created by opening it, so it is opened under the lock
             self.check_connections(embedded=False)
+            self.cluster = connect_cluster(self.opts.executor, self.log)
+            if self.cluster is not None:  # the workers check their side beside our preflight
+                self.cluster.prepare(self._worker_dsns(), self.opts.ship_credentials)
             with state_lock(self.opts.state):
                 return self._run()
         finally:
+            if self.cluster is not None:
+                self.cluster.close()
             _restore_handlers(old_handlers)
 
     def _run(self) -> RunReport:
@@ -421,26 +463,74 @@ class Runner:
         return Context(lookups=load_lookups(self.packages, pg), params=dict(self.opts.params))
 
     def process(self, batch: Batch, ctx: Context, plan: Plan, sinks: list[Sink]) -> BatchResult:
-        """One batch end to end: read → explode → every sink. Retries transient errors."""
+        """One batch end to end on this process's threads: read → explode → every sink, or one
+        server-side INSERT … SELECT. Retries transient errors."""
         pkg = registry.all_packages()[batch.package]
-        if self.pushdown is not None and self.opts.pushes_down(pkg):
-            token = f"{plan.plan_id}:{batch.id}"
+        token = batch_token(plan.plan_id, batch)
+        pushdown = self.pushdown
+        if pushdown is not None and self.opts.pushes_down(pkg):
             rows, events, secs = self.policy.call(
-                lambda: self.pushdown.run(pkg, batch, self.opts.window, token))
+                lambda: pushdown.run(pkg, batch, self.opts.window, token))
             return BatchResult(rows, events, {}, 0.0, 0.0, secs)
-        src = self.source(pkg)
-        sql = batch.sql(pkg, src, self.opts.window)
-        t0 = time.perf_counter()
-        rows = self.policy.call(lambda: src.fetch(sql, pkg.pg_settings))
-        t1 = time.perf_counter()
-        exploded = explode(pkg, rows, self.opts.window, ctx, frozenset(self.opts.exclude_metrics))
-        table = event_table(pkg, exploded.events)
-        t2 = time.perf_counter()
-        token = f"{plan.plan_id}:{batch.id}"
-        for sink in sinks:
-            self.policy.call(lambda sink=sink: sink.write(batch.id, token, table))
-        t3 = time.perf_counter()
-        return BatchResult(rows.height, table.num_rows, exploded.skipped, t1 - t0, t2 - t1, t3 - t2)
+        events = read_and_explode(pkg, batch, self.source(pkg, batch), self.opts.window, ctx,
+                                  frozenset(self.opts.exclude_metrics), self.policy)
+        return write_events(events, batch.id, token, sinks, self.policy)
+
+    # ------------------------------------------------------------------------------------
+    def on_cluster(self, pkg: Package) -> bool:
+        """Whether the package's batches run on the Dask workers. Pushed-down batches stay here
+        (the target's server does the work; this process only asks), and so do reads from an
+        embedded chdb (one process per path: this one)."""
+        if self.cluster is None or self.opts.pushes_down(pkg):
+            return False
+        return pkg.source == "postgres" or (self.ch is not None and not self.ch.ch.embedded)
+
+    def _worker_target(self) -> str | None:
+        """The target workers insert into themselves: a server, unless Parquet audit files are
+        written too (one manifest writer: this process). A chdb target is this process's."""
+        if self.target is None or self.target.ch.embedded or self.opts.parquet_dir is not None:
+            return None
+        return self.opts.target
+
+    def _worker_dsns(self) -> list[str]:
+        """The DSNs the workers use: shipped to them once, or checked in their environment."""
+        pkgs = [p for p in self.packages if self.on_cluster(p)]
+        dsns = self.opts.pg_all if any(p.source == "postgres" for p in pkgs) else []
+        if self.ch is not None and any(p.source == "clickhouse" for p in pkgs):
+            dsns = [*dsns, self.ch.ch.dsn]
+        target = self._worker_target()
+        return list(dict.fromkeys([*dsns, target] if target else dsns))
+
+    def _task(self, run: str, pkg: Package, batch: Batch, plan: Plan, deliver: bool) -> BatchTask:
+        from .cluster import BatchTask
+
+        o, src = self.opts, self.source(pkg, batch)
+        dsn = src.dsn if isinstance(src, PostgresSource) else cast(ClickHouseSource, src).ch.dsn
+        target = self._worker_target()
+        return BatchTask(
+            run=run, package=pkg.name, batch=batch, window=o.window, exclude=frozenset(o.exclude_metrics),
+            token=batch_token(plan.plan_id, batch), source=without_password(dsn),
+            target=without_password(target) if target else None, table=o.table,
+            deliver=deliver and target is None, retries=o.retries, retry_wait=o.retry_wait,
+        )
+
+    def _submit(self, pool: ThreadPoolExecutor, batch: Batch, ctx: Context, plan: Plan,
+                sinks: list[Sink]) -> Future:
+        """The seam: a batch runs on this process's threads or as a task on the cluster."""
+        pkg = registry.all_packages()[batch.package]
+        if self.cluster is not None and self.on_cluster(pkg):
+            return self.cluster.submit(self._task(self.cluster.run, pkg, batch, plan, deliver=bool(sinks)))
+        return pool.submit(self.process, batch, ctx, plan, sinks)
+
+    def _start(self, ctx: Context) -> None:
+        """Before the first batch: the pushdown's lookup tables, the workers' lookups."""
+        if self.target is not None and self.ch is not None and any(
+                self.opts.pushes_down(p) for p in self.packages):
+            self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
+            pushdown = self.pushdown
+            self.policy.call(lambda: pushdown.load_lookups(ctx.lookups))
+        if self.cluster is not None and any(self.on_cluster(p) for p in self.packages):
+            self.cluster.start(ctx)
 
     def _execute(self, plan: Plan, ledger: Ledger, notices: list[str]) -> RunReport:
         o = self.opts
@@ -448,41 +538,28 @@ class Runner:
         if not pending:
             self.log(f"plan {plan.plan_id}: no pending batches")
         stats = {name: PackageStats() for name in plan.packages}
+        placements: dict[str, dict[str, str | None]] = {}
         ctx = self._context() if pending else Context()
-        if pending and self.target is not None and self.ch is not None and any(
-                self.opts.pushes_down(p) for p in self.packages):
-            self.pushdown = Pushdown(self.target, self.ch, self.opts.params)
-            self.policy.call(lambda: self.pushdown.load_lookups(ctx.lookups))
-        sinks = self._sinks()
+        if pending:
+            self._start(ctx)
         started = time.monotonic()
         progress = progress_for(plan, ledger, pending, o.progress, o.progress_interval, self.log)
-        failure: BaseException | None = None
+
+        def record(b: Batch, result: BatchResult) -> None:
+            ledger.record(b.id, rows=result.rows, events=result.events)
+            stats[b.package].add(result)
+            replica = self.replica(b) if registry.all_packages()[b.package].source == "postgres" else None
+            placements[b.id] = {"worker": result.worker,
+                                "pg": without_password(replica.dsn) if replica else None}
+            progress.advance(b.package, result.rows, result.events)
+
         try:
-            with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
-                inflight: dict[Future, Batch] = {}
-                queue = list(reversed(pending))
-                while queue or inflight:
-                    while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
-                        b = queue.pop()
-                        inflight[pool.submit(self.process, b, ctx, plan, sinks)] = b
-                    if not inflight:
-                        break
-                    done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
-                    progress.tick()
-                    for fut in done:
-                        b = inflight.pop(fut)
-                        try:
-                            result = fut.result()
-                        except BaseException as e:  # keep draining in-flight batches
-                            failure = failure or e
-                            continue
-                        ledger.record(b.id, rows=result.rows, events=result.events)
-                        stats[b.package].add(result)
-                        progress.advance(b.package, result.rows, result.events)
+            failure = self._loop(pending, ctx, plan, record, progress)
         finally:
             progress.close()
         self.report = self._report(plan, ledger, stats, notices=notices)
         self.report.wall_s = time.monotonic() - started
+        self.report.placements = placements
         if failure is not None:
             raise _stopped_by(failure)
         if self.stop.is_set():
@@ -492,6 +569,40 @@ class Runner:
             )
         return self.report
 
+    def _loop(self, pending: list[Batch], ctx: Context, plan: Plan,
+              record: Callable[[Batch, BatchResult], None], progress: Progress) -> BaseException | None:
+        """The one bounded in-flight loop; returns the first failure. Events a worker returns
+        for this process to write go to the threads, the batch still in flight; ``record``
+        (the ledger) runs only once every sink acknowledged. After a failure or a stop no batch
+        starts, and those in flight are drained."""
+        o = self.opts
+        sinks = self._sinks()
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
+            inflight: dict[Future, Batch] = {}
+            queue = list(reversed(pending))
+            while queue or inflight:
+                while queue and len(inflight) < o.concurrency and not self.stop.is_set() and failure is None:
+                    b = queue.pop()
+                    inflight[self._submit(pool, b, ctx, plan, sinks)] = b
+                if not inflight:
+                    break
+                done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
+                progress.tick()
+                for fut in done:
+                    b = inflight.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BaseException as e:  # keep draining in-flight batches
+                        failure = failure or e
+                        continue
+                    if isinstance(result, Events):  # read on a worker, written here
+                        token = batch_token(plan.plan_id, b)
+                        inflight[pool.submit(write_events, result, b.id, token, sinks, self.policy)] = b
+                    else:
+                        record(b, result)
+        return failure
+
     def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
                 notices: list[str] | None = None) -> RunReport:
         total = len(plan.all_batches())
@@ -499,6 +610,33 @@ class Runner:
         whole = {name: PlanTotals.of(p.batches, ledger) for name, p in plan.packages.items()}
         return RunReport(plan.plan_id, stats, done, total, already_complete, notices or [],
                          plan_totals=whole)
+
+
+def scheduler_address(executor: str) -> str | None:
+    """``threads`` → None; ``dask://HOST:PORT`` → the Dask scheduler's ``tcp://HOST:PORT``."""
+    text = executor.strip()
+    if text == "threads":
+        return None
+    m = re.fullmatch(r"dask://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?", text)
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise UserError(f"--executor: expected threads or dask://HOST:PORT (a Dask scheduler), "
+                        f"got {executor!r}")
+    return f"tcp://{m['host']}:{m['port']}"
+
+
+def connect_cluster(executor: str, log: Callable[[str], None]) -> Cluster | None:
+    """The Dask cluster of ``--executor``, connected (None for threads). Dask is an optional
+    extra: the product imports it only here, when asked."""
+    address = scheduler_address(executor)
+    if address is None:
+        return None
+    try:
+        from .cluster import Cluster
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] not in ("distributed", "dask"):
+            raise
+        raise UserError("--executor dask://… needs Dask: pip install 'metric-backfill[dask]'") from None
+    return Cluster.connect(address, log)
 
 
 def _stopped_by(failure: BaseException) -> BaseException:

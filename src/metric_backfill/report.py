@@ -59,6 +59,9 @@ def run_summary(report: RunReport) -> str:
     rate = f", {tot_rows / wall:,.0f} rows/s, {tot_events / wall:,.0f} events/s" if wall else ""
     out.append(f"plan {report.plan_id}: {report.batches_done}/{report.batches_total} batches done"
                f" in {wall:.1f} s{rate}")
+    workers = report.workers
+    if set(workers) - {"local"}:  # with threads alone the line would say nothing
+        out.append("batches per worker: " + ", ".join(f"{w} {n:,}" for w, n in workers.items()))
     return "\n".join(out)
 
 

@@ -195,11 +195,11 @@ class StageTimers:
         setattr(owner, name, timed)
 
     def install(self) -> None:
-        from metric_backfill import engine, sources, target
+        from metric_backfill import batchrun, engine, sources, target
 
         self.wrap(sources.PostgresSource, sources.PostgresSource.fetch, "read (ConnectorX → Polars)")
         self.wrap(sources.ClickHouseSource, sources.ClickHouseSource.fetch, "read (chdb → Polars)")
-        self.wrap(engine, engine.explode, "transform (explode)")
+        self.wrap(batchrun, batchrun.explode, "transform (explode)")
         self.wrap(target.Target, target.Target.insert, "insert (insert_arrow)")
         self.wrap(engine.Runner, engine.Runner.make_plan, "plan (key-range probes)")
         self.wrap(engine.Runner, engine.Runner.preflight, "preflight")

@@ -16,6 +16,7 @@ command lines that call them and the committed results.
 - ``harness``: the whole benchmark in order (``benchmarks/run.py``)
 - ``profile``: where one package's time goes (``benchmarks/profile_e2e.py``)
 - ``verify_scale``: verify's memory and time by scale (``benchmarks/verify_scale.py``)
+- ``dask_overhead``: threads vs Dask with two local workers (``benchmarks/dask_overhead.py``)
 
 Invariant: the parent process never opens chdb; everything that does runs in a child through
 ``metric_backfill_lab.child`` or is a ``metric-backfill`` process (``bench.cli``).

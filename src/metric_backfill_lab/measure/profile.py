@@ -92,7 +92,7 @@ class Markers:
 
 @cache
 def markers() -> Markers:
-    from metric_backfill import engine, events, plan, sinks, sources, target
+    from metric_backfill import events, plan, sinks, sources, target
     from metric_backfill.engine import Runner
 
     lib = {k: r.marker() for k, r in LIBRARY.items()}
@@ -108,7 +108,7 @@ def markers() -> Markers:
         batch_stages=[
             ("insert", (q(target.Target.insert), lib["insert_arrow"], q(sinks.ClickHouseSink.write))),
             ("to-Arrow cast", (lib["to_arrow"], lib["combine_chunks"], lib["Table.cast"], lib["compute.cast"])),
-            ("transform (explode)", (q(engine.explode), q(events.normalize_times), q(events._check_int32))),
+            ("transform (explode)", (q(events.explode), q(events.normalize_times), q(events._check_int32))),
             ("read", (q(sources.PostgresSource.fetch), q(sources.ClickHouseSource.fetch), lib["read_sql"])),
         ],
         batch=q(Runner.process), execute=Runner._execute.__name__, wait=lib["Condition.wait"],

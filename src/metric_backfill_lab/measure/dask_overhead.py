@@ -1,0 +1,150 @@
+"""Threads vs Dask on one machine: what the cluster executor costs where it cannot gain.
+
+The same ``metric-backfill run`` (every Postgres package: the batches Dask takes; the ClickHouse
+packages would run in the coordinator either way) into a fresh chdb target, once with
+``--executor threads`` and once with ``--executor dask://…`` against a ``LocalCluster`` of two
+worker processes with one thread each (two batches at a time, as ``--concurrency 2``), taken in
+turns so that drift hits both alike. Each run is a CLI process (``bench.cli``): its wall clock
+from start to exit and its peak RSS. Each Dask run gets a cluster of its own, started before the
+clock and closed after it, so no idle cluster shares the cores with a threads run, and each
+worker's peak RSS (``VmHWM``, read on it after the run) is that run's. Workers started with
+``dask worker`` serve many runs: every cluster but the first is warmed before the clock (the
+product imported on its workers, as an earlier run leaves them); the first, cold, is reported
+apart.
+
+Invariant: this process never opens chdb (the runs and the seeding are children).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import bench, seeded
+from .machine import machine_info
+from .markdown import KEPT_BELOW, md_table
+
+MARK = "## Threads vs Dask on one machine"
+
+
+def postgres_packages() -> list[str]:
+    from metric_backfill import registry
+
+    return [p.name for p in registry.all_packages().values() if p.source == "postgres"]
+
+
+def one_run(dsn: str, work: Path, packages: list[str], executor: str) -> dict[str, Any]:
+    """One CLI run into a fresh chdb target: seconds, events and the coordinator's peak RSS."""
+    args = ["run", "--pg", dsn, "--target", f"chdb://{work / 'ch'}", "--state", str(work / "state"),
+            "--packages", ",".join(packages), "--no-progress", "--executor", executor]
+    got = bench.cli(args, work)
+    report = got["report"] or {}
+    return {"seconds": got["process_seconds"], "batch_phase_seconds": report.get("wall_seconds"),
+            "events": report.get("events"), "rows": report.get("rows"),
+            "coordinator_rss_mb": got["peak_rss_mb"], "batches": report.get("batches_done")}
+
+
+def warm() -> None:
+    """On a worker: what its first run imports (the product, every package, the reader)."""
+    import connectorx  # noqa: F401
+
+    from metric_backfill import cluster, registry  # noqa: F401
+
+    registry.all_packages()
+
+
+def dask_run(dsn: str, work: Path, packages: list[str], warmed: bool) -> dict[str, Any]:
+    """One run on a LocalCluster of its own (2 worker processes × 1 thread), with each worker's
+    peak RSS."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as lc, Client(lc) as client:
+        if warmed:
+            client.run(warm)
+        got = one_run(dsn, work, packages, "dask://" + lc.scheduler_address.removeprefix("tcp://"))
+        peaks = client.run(bench.peak_rss_mb)
+    return {**got, "warmed": warmed, "worker_rss_mb": sorted(round(v, 1) for v in peaks.values())}
+
+
+def measure(root: Path, scale: float, repeat: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """``repeat`` runs of each on the directory's data at ``scale``, in turns; the first Dask
+    run on a cold cluster, the others on warmed ones."""
+    db = seeded.seed_apart(root, scale=scale)
+    packages = postgres_packages()
+    runs: dict[str, list[dict[str, Any]]] = {"threads": [], "dask": []}
+    for i in range(repeat):
+        for mode in runs:
+            work = root / "dask-overhead" / f"{mode}-{i}"
+            shutil.rmtree(work, ignore_errors=True)
+            got = (dask_run(db.pg, work, packages, warmed=i > 0) if mode == "dask"
+                   else one_run(db.pg, work, packages, "threads"))
+            runs[mode].append(got)
+            log(f"{mode} #{i + 1}: {got['seconds']:.2f} s, {got['events']:,} events, coordinator "
+                f"{got['coordinator_rss_mb']} MB" + (f", workers {got['worker_rss_mb']} MB" if mode == "dask" else ""))
+    medians = {mode: _medians(rs[1:] if len(rs) > 2 else rs) for mode, rs in runs.items()}
+    medians["dask"]["worker_rss_mb"] = [max(r["worker_rss_mb"][k] for r in runs["dask"]) for k in range(2)]
+    return {"machine": machine_info(), "scale": scale, "packages": packages, "runs": runs,
+            "median": medians, "first": {mode: rs[0]["seconds"] for mode, rs in runs.items()}}
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = bench.median([r["seconds"] for r in runs])
+    out = {"seconds": seconds, "min_seconds": min(r["seconds"] for r in runs),
+           "max_seconds": max(r["seconds"] for r in runs), "events": runs[0]["events"], "rows": runs[0]["rows"],
+           "events_per_s": round(runs[0]["events"] / seconds) if seconds else None,
+           "batch_phase_seconds": bench.median([r["batch_phase_seconds"] for r in runs]),
+           "coordinator_rss_mb": bench.median([r["coordinator_rss_mb"] for r in runs])}
+    return out
+
+
+def _spread(m: dict[str, Any]) -> str:
+    return f"{m['min_seconds']:.2f} – {m['max_seconds']:.2f}"
+
+
+def overhead_pct(doc: dict[str, Any]) -> float:
+    t, d = doc["median"]["threads"], doc["median"]["dask"]
+    return (d["seconds"] / t["seconds"] - 1) * 100
+
+
+def section(doc: dict[str, Any], date: str) -> str:
+    """The section for RESULTS.md (below its keep-marker)."""
+    t, d, m = doc["median"]["threads"], doc["median"]["dask"], doc["machine"]
+    n = len(doc["runs"]["threads"])
+    table = md_table(["", "threads", "Dask, 2 local workers"], [
+        ["wall clock of the `run` process, s (median)", f"{t['seconds']:.2f}", f"{d['seconds']:.2f}"],
+        ["  fastest – slowest run, s", _spread(t), _spread(d)],
+        ["  of which the batch phase, s", f"{t['batch_phase_seconds']:.2f}", f"{d['batch_phase_seconds']:.2f}"],
+        ["events/s (whole process)", t["events_per_s"], d["events_per_s"]],
+        ["peak RSS of the coordinator, MB", round(t["coordinator_rss_mb"]), round(d["coordinator_rss_mb"])],
+        ["peak RSS of each worker, MB", "–", " / ".join(f"{v:.0f}" for v in d["worker_rss_mb"])],
+    ])
+    return (
+        f"{MARK}\n\n"
+        f"`python benchmarks/dask_overhead.py --scale {doc['scale']:g}` on {date}, engine "
+        f"{m['engine']}, {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB (Postgres on the same "
+        f"cores). Every Postgres package ({len(doc['packages'])}; {t['rows']:,} source rows, "
+        f"{t['events']:,} events) into a fresh chdb target at the default batch size and "
+        "`--concurrency 2`; Dask: a `LocalCluster` of 2 worker processes × 1 thread per run, "
+        f"started before the clock and closed after it. {n} runs each, taken in turns; medians "
+        f"of runs 2–{n}, whose clusters were warmed (the product imported on the workers, as an "
+        f"earlier run leaves them); run 1, on a cold cluster: Dask {doc['first']['dask']:.2f} s, "
+        f"threads {doc['first']['threads']:.2f} s. Worker RSS: the highest of any run. Raw "
+        f"figures: `DASK.json`.\n\n{table}\n\n"
+        f"Dask's overhead on the whole run: **{overhead_pct(doc):+.1f} %** (target: at most +5 %).\n"
+    )
+
+
+def write_section(results: Path, text: str) -> None:
+    """The section below the keep-marker of RESULTS.md, replacing an earlier one of its kind
+    and keeping every other section."""
+    head, marker, tail = results.read_text().partition(KEPT_BELOW)
+    if not marker:
+        raise ValueError(f"{results} has no keep-marker line")
+    if MARK in tail:
+        before, _, rest = tail.partition(MARK)
+        later = rest.split("\n## ", 1)
+        tail = before + ("## " + later[1] if len(later) > 1 else "")
+    results.write_text(head + marker + tail.rstrip("\n") + "\n\n" + text)

@@ -1,0 +1,25 @@
+"""The threads-vs-Dask section of RESULTS.md: written below the keep-marker, replacing only an
+earlier section of its own kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from metric_backfill_lab.measure.dask_overhead import MARK, overhead_pct, write_section
+from metric_backfill_lab.measure.markdown import KEPT_BELOW
+
+
+def test_the_section_replaces_its_own_and_keeps_every_other(tmp_path: Path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# Results\n\ngenerated\n\n{KEPT_BELOW}\n\n## Before and after\n\nkept\n")
+    write_section(results, f"{MARK}\n\nfirst\n")
+    write_section(results, f"{MARK}\n\nsecond\n")
+    text = results.read_text()
+    assert text.startswith("# Results\n\ngenerated\n\n" + KEPT_BELOW)
+    assert "## Before and after\n\nkept\n" in text
+    assert text.count(MARK) == 1 and "second" in text and "first" not in text
+
+
+def test_the_overhead_is_dask_over_threads():
+    doc = {"median": {"threads": {"seconds": 10.0}, "dask": {"seconds": 10.4}}}
+    assert round(overhead_pct(doc), 6) == 4.0
