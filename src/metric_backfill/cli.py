@@ -447,15 +447,18 @@ def compare_cmd(
     cutoff: Cutoff = str(DEFAULT_CUTOFF), packages: Packages = None, metrics: Metrics = None,
     state: State = Path(DEFAULT_STATE), as_of: AsOfOpt = "row",
     max_drift: Annotated[float | None, typer.Option("--max-drift", envvar=_env("MAX_DRIFT"), min=0, help="Exit 1 when a metric without a by-design reason has more than PCT % of its entities unequal.", show_default=False)] = None,
-    worst: Annotated[int, typer.Option("--worst", envvar=_env("WORST"), min=1, help="Entities with the largest difference listed per metric.")] = 10,
+    worst: Annotated[int, typer.Option("--worst", envvar=_env("WORST"), help="Entities with the largest difference listed per metric.")] = 10,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.", show_default=False)] = None,
     png: Annotated[Path | None, typer.Option("--png", help="Write one histogram picture per entity type into this directory (needs matplotlib: the [plots] extra).", show_default=False)] = None,
     progress: ProgressOpt = True, progress_interval: ProgressInterval = 30.0,
     debug: Debug = False,
 ) -> None:
     """The legacy *Metric AllTime values against the sums of events, per metric; read-only."""
+    from .compare import MAX_WORST
     from .progress import Steps
 
+    if not 1 <= worst <= MAX_WORST:
+        raise UserError(f"--worst must be between 1 and {MAX_WORST:,} (got {worst})")
     if png is not None:
         _need_plots()
         _check_directory(png, "--png")

@@ -35,6 +35,8 @@ from .sources import PostgresSource, ch_time_literal
 from .target import Target
 from .verify import MetricKey
 
+MAX_WORST = 2**24 - 1
+"""The most entities ``--worst`` lists per metric: what ClickHouse's groupArraySorted takes."""
 READ_ROWS = 250_000
 """Legacy rows per Postgres read (a key range of the legacy table)."""
 CHUNK_ROWS = 250_000
@@ -122,7 +124,7 @@ class MetricDrift(MetricKey):
             "entityType": self.entity_type, "metricType": self.metric_type,
             "legacy": f"{self.table}.{self.column}", "status": self.status,
             "reasons": list(self.reasons), "entities": self.entities, "equal": self.equal,
-            "unequal": self.unequal, "unequal_pct": round(self.unequal_pct, 3),
+            "unequal": self.unequal, "unequal_pct": float(f"{self.unequal_pct:.4g}"),
             "within_1pct": self.within, "only_in_events": self.only_in_events,
             "only_in_legacy": self.only_in_legacy, "legacy_total": self.legacy_total,
             "events_total": self.events_total,

@@ -117,7 +117,7 @@ def compare_table(report: CompareReport) -> str:
     """Per metric: entities compared, how many are equal or close, the totals, the relative
     difference and the by-design reason; then the worst entities, the reasons and what was
     not compared; last, the summary line."""
-    rows = [[m.name, m.entities, m.equal, f"{m.unequal_pct:.2f}", m.within, m.only_in_events,
+    rows = [[m.name, m.entities, m.equal, pct(m.unequal_pct), m.within, m.only_in_events,
              m.legacy_total, m.events_total, _pct(m.median), _pct(m.p99), ", ".join(m.reasons)]
             for m in report.metrics]
     out = [table(["metric", "compared", "equal", "unequal %", "within 1 %", "only in events",
@@ -146,14 +146,20 @@ def compare_summary(report: CompareReport) -> str:
     unexplained = sorted((m for m in report.metrics if m.status == "unexplained"),
                          key=lambda m: -m.unequal_pct)
     if unexplained:
-        shown = ", ".join(f"{m.name} {m.unequal_pct:.2f} %" for m in unexplained[:8])
+        shown = ", ".join(f"{m.name} {pct(m.unequal_pct)} %" for m in unexplained[:8])
         more = f" and {len(unexplained) - 8} more" if len(unexplained) > 8 else ""
         line += f"\n  without a known reason (share of entities unequal): {shown}{more}"
     for m in report.over_max_drift:
         line += (f"\nover --max-drift {report.max_drift:g} %: {m.name} has {m.unequal:,} of "
-                 f"{m.entities:,} entities unequal ({m.unequal_pct:.2f} %)")
+                 f"{m.entities:,} entities unequal ({pct(m.unequal_pct)} %)")
     return line
 
 
 def _pct(fraction: float | None) -> str:
     return "" if fraction is None else f"{100 * fraction:,.1f}"
+
+
+def pct(percent: float) -> str:
+    """A share in percent with two decimals, never "0.00" for a share that is not zero (one
+    entity in a million unequal must not read as none)."""
+    return "<0.01" if 0 < percent < 0.005 else f"{percent:.2f}"

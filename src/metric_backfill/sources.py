@@ -25,7 +25,8 @@ KeyValue = int | datetime
 
 
 def ms_text(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+    # the year padded by hand: strftime gives "1-01-01" for year 1, which ClickHouse reads as 2001
+    return f"{dt.year:04d}-{dt:%m-%d %H:%M:%S}.{dt.microsecond // 1000:03d}"
 
 
 def ch_time_literal(dt: datetime) -> str:

@@ -11,7 +11,10 @@ The tests, ``demo``, ``db up/down`` and every benchmark use this one layout::
 Invariants:
 - A marker is written last (atomically), after Postgres and chdb are seeded and Postgres is
   vacuumed: a database with a marker is complete. One without a marker is seeded from scratch
-  (the synthetic schema drops its tables first, the chdb path is removed).
+  (the synthetic schema drops its tables first, the chdb path is removed), and so is one whose
+  marker names another generation of the generator (``synth.constants.GENERATION``), at the
+  scale and seed it holds: data an older generator made would lack what today's tests, demo
+  and benchmarks read.
 - A database whose marker names another scale or seed than asked is refused with exit 2, never
   reused or reseeded silently: figures taken on it would describe other data.
 - chdb allows one path per process: ``seed`` opens the database's chdb path in the calling
@@ -116,9 +119,12 @@ def seed(root: Path, db: str = DEFAULT_DB, scale: float | None = None,
     check(root, db, scale, seed)
     dsn = dsn_of(start(root), db)
     doc = recorded(root, db)
-    if doc is not None and ch_path(root, db).exists():
+    if doc is not None and current(doc) and ch_path(root, db).exists():
         return _seeded(root, db, dsn, doc, reused=True)
-    doc = _fill(root, db, dsn, NEW_SCALE if scale is None else scale, NEW_SEED if seed is None else seed)
+    old = doc or {}  # an older generation is seeded again at the scale and seed it holds
+    scale = old.get("scale", NEW_SCALE) if scale is None else scale
+    seed = old.get("seed", NEW_SEED) if seed is None else seed
+    doc = _fill(root, db, dsn, scale, seed)
     write_atomic(marker_path(root, db), json.dumps(doc, indent=1))
     return _seeded(root, db, dsn, doc, reused=False)
 
@@ -144,10 +150,18 @@ def child_seed(spec: dict[str, Any]) -> dict[str, Any]:
     return {**asdict(db), "root": str(db.root)}
 
 
+def current(doc: dict[str, Any]) -> bool:
+    """Was the marker's database seeded by this generation of the generator?"""
+    from .synth.constants import GENERATION
+
+    return doc.get("generation") == GENERATION
+
+
 def _fill(root: Path, db: str, dsn: str, scale: float, seed: int) -> dict[str, Any]:
     from metric_backfill.clickhouse import ClickHouse
 
     from .synth import seed as seed_both
+    from .synth.constants import GENERATION
 
     marker_path(root, db).unlink(missing_ok=True)
     create_database(dsn, db)
@@ -155,7 +169,8 @@ def _fill(root: Path, db: str, dsn: str, scale: float, seed: int) -> dict[str, A
     t0 = time.monotonic()
     rows = seed_both(dsn, ClickHouse(f"chdb://{ch_path(root, db)}").client(), scale, seed)
     seeded = time.monotonic() - t0
-    return {"scale": scale, "seed": seed, "rows": rows, "seed_seconds": round(seeded, 2),
+    return {"scale": scale, "seed": seed, "generation": GENERATION, "rows": rows,
+            "seed_seconds": round(seeded, 2),
             "vacuum_seconds": round(vacuum(dsn), 2)}
 
 

@@ -280,3 +280,23 @@ def test_the_generated_reaction_counts_and_the_loaded_rows(env, legacy):
         assert ok == (True,)
         for name, df in legacy.frames.items():
             assert conn.execute(f'SELECT count(*) FROM "{name}"').fetchone() == (df.height,), name
+
+
+def test_as_of_a_year_before_1000_counts_no_event(env):
+    """A moment written with a year of fewer than four digits is the same moment on both sides:
+    an entity without a legacy row does not get its 1999 event counted as of the year 1."""
+    table = env.new_table("compare_early")
+    target = Target(ClickHouse(env.ch), table)
+    target.ensure()
+    ClickHouse(env.ch).command(f"INSERT INTO {target.quoted} VALUES "
+                               "('Article', 2000000000, 0, 'Like', 1, '1999-06-01 00:00:00.000')")
+    report = compare(PostgresSource(env.pg), target, ["Article.Like"], AsOf("time", datetime(1, 1, 1)),
+                     log=lambda _: None)
+    (like,) = report.metrics
+    assert like.events_total == 0 and like.only_in_events == 0
+
+
+def test_a_worst_too_large_for_the_target_is_bad_input(env, table):
+    code, _, stderr = _cli(env, table, "--worst", "16777216")
+    lines = stderr.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: --worst"), stderr

@@ -59,3 +59,14 @@ def test_json_keeps_every_figure():
     assert m["median_rel_diff_pct"] == 25.0 and m["p99_rel_diff_pct"] == 100.0
     assert list(m["histogram"]) == list(BINS)
     assert doc["summary"] == {"compared": 3, "equal": 1, "known_reason": 1, "no_known_reason": 1}
+
+
+def test_a_metric_with_some_entities_unequal_never_reads_as_none_unequal():
+    report = CompareReport([_metric("Tag.hiddenCount", 1_000_000, 999_999,
+                                    worst=[{"entityId": 4, "legacy": 5, "events": 1}])],
+                           AsOf("row", datetime(2024, 8, 7, 15, 44, 39, 44000)), max_drift=0.0)
+    text = compare_table(report)
+    row = next(line for line in text.splitlines() if line.startswith("Tag.hiddenCount"))
+    assert row.split()[3] not in ("0.00", "0")
+    assert "Tag.hiddenCount 0.00 %" not in text
+    assert "entities unequal (0.00 %)" not in text

@@ -41,3 +41,11 @@ def test_the_port_comes_from_the_dsn(tmp_path):
     db = seeded.Seeded(root=tmp_path, database="x", pg="postgresql://u@127.0.0.1:5433/x", scale=1,
                        seed=1, rows={}, seed_seconds=0, vacuum_seconds=0, reused=True)
     assert db.port == 5433 and db.ch == f"chdb://{tmp_path / 'ch_x'}"
+
+
+def test_only_a_marker_of_this_generation_is_current():
+    from metric_backfill_lab.synth.constants import GENERATION
+
+    assert seeded.current({"scale": 1, "seed": 1, "generation": GENERATION})
+    assert not seeded.current({"scale": 1, "seed": 1})  # before generations were recorded
+    assert not seeded.current({"scale": 1, "seed": 1, "generation": GENERATION - 1})

@@ -6,6 +6,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+GENERATION = 2
+"""What a (scale, seed) generates, as a version: raised whenever the generator's output changes
+(2: the legacy *Metric tables), so a directory seeded by another generation is seeded again."""
+
 EDGE_SINCE = datetime(2023, 6, 1, 0, 0, 0)
 """The ``--since`` value the tests use (naive UTC)."""
 
