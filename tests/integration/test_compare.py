@@ -300,3 +300,25 @@ def test_a_worst_too_large_for_the_target_is_bad_input(env, table):
     code, _, stderr = _cli(env, table, "--worst", "16777216")
     lines = stderr.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: --worst"), stderr
+
+
+def test_a_postgres_error_while_the_legacy_rows_stream_is_one_line(env, table, legacy):
+    """The legacy read fails after it started (here a value no bigint holds; on a replica, a
+    cancelled statement): one error line, no traceback, no scratch table left."""
+    db = "compare_unreadable"
+    cluster = env.pg.rsplit("/", 1)[0]
+    with psycopg.connect(f"{cluster}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+        conn.execute(f'CREATE DATABASE "{db}"')
+    dsn = f"{cluster}/{db}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("""CREATE TYPE "MetricTimeframe" AS ENUM ('Day', 'Week', 'Month', 'Year', 'AllTime')""")
+    load_metric_tables(dsn, legacy.frames)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute('ALTER TABLE "ArticleMetric" ALTER COLUMN "likeCount" TYPE numeric')
+        conn.execute('UPDATE "ArticleMetric" SET "likeCount" = 1e30 WHERE "articleId" = '
+                     '(SELECT max("articleId") FROM "ArticleMetric")')
+    code, _, stderr = _cli(env, table, "--metrics", "Article.Like", pg=dsn)
+    lines = stderr.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert _ch(env, "SELECT name FROM system.tables WHERE name LIKE 'mb_compare_%'") == []
