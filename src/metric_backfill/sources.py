@@ -7,6 +7,7 @@ so the planner and the engine never care which one a package reads.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,6 +115,10 @@ class PostgresSource:
             yield from reader
         except Exception as e:
             raise classify_pg_error(e) from e
+        except BaseException as e:  # an error after the first batch arrives as a Rust panic
+            if type(e).__name__ != "PanicException":
+                raise
+            raise classify_pg_error(RuntimeError(panic_message(e))) from None
 
 
 @dataclass
@@ -181,6 +186,13 @@ _TRANSIENT_MARKERS = NETWORK_MARKERS + (
 # a refused login in "timed out waiting for connection", which would otherwise be retried.
 _PERMANENT_SQLSTATES = {"28P01", "28000"}
 _PERMANENT_MARKERS = ("authentication failed", "no pg_hba.conf entry", "does not exist")
+
+
+def panic_message(e: BaseException) -> str:
+    """What Postgres said, out of the Debug text of the error ConnectorX's stream panics with
+    (``… DbError { …, message: "bigint out of range", … }``); the whole text if it has none."""
+    found = re.search(r'message: "((?:[^"\\]|\\.)*)"', str(e))
+    return found.group(1) if found else str(e)
 
 
 def classify_pg_error(e: Exception) -> Exception:
