@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +33,17 @@ class Env:
 
     def new_table(self, prefix: str = "t") -> str:
         return f"{prefix}_{next(_tables)}"
+
+
+def imported_by_the_product(top_level: tuple[str, ...]) -> list[str]:
+    """The modules under ``top_level`` names that importing the product's commands loads, in a
+    fresh interpreter (this one has loaded whatever earlier tests needed)."""
+    code = ("import json, sys, metric_backfill.cli, metric_backfill.engine, metric_backfill.verify, "
+            "metric_backfill.load, metric_backfill.compare, metric_backfill.charts; "
+            f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0].startswith({top_level!r}))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def rows_of(schema: dict[str, pl.DataType]) -> Callable[..., pl.DataFrame]:

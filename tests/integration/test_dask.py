@@ -31,7 +31,7 @@ from metric_backfill.clickhouse import ClickHouse
 from metric_backfill.engine import Runner, RunOptions
 from metric_backfill.events import Window
 from metric_backfill.registry import all_packages
-from tests.helpers import CUTOFF, SCALE, SEED, verify_table
+from tests.helpers import CUTOFF, SCALE, SEED, imported_by_the_product, verify_table
 
 CLI = [sys.executable, "-m", "metric_backfill.cli"]
 PG_PACKAGES = ["buzz_tip", "user_engagement", "image_reaction"]
@@ -312,12 +312,7 @@ def test_no_scheduler_a_bad_executor_or_no_dask_is_exit_2_in_one_line(env, tmp_p
 
 
 def test_the_product_imports_no_dask_unless_asked():
-    code = ("import sys, metric_backfill.cli, metric_backfill.engine, metric_backfill.verify, "
-            "metric_backfill.load; print(sorted(m for m in sys.modules "
-            "if m.split('.')[0] in ('dask', 'distributed')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert imported_by_the_product(("dask", "distributed")) == []
 
 
 def test_commands_but_run_read_the_first_of_several_pg(env, replica):
@@ -333,3 +328,4 @@ def test_commands_but_run_read_the_first_of_several_pg(env, replica):
     verify = CliRunner().invoke(app, ["verify", "--packages", "buzz_tip", "--target", env.ch,
                                       "--table", "no_such_table", "--no-progress"], env=several)
     assert verify.exit_code == 2 and "target table no_such_table does not exist" in verify.stderr
+
