@@ -12,6 +12,7 @@ finds them there); the embedded Postgres trusts local connections, so any passwo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -329,3 +330,46 @@ def test_commands_but_run_read_the_first_of_several_pg(env, replica):
                                       "--table", "no_such_table", "--no-progress"], env=several)
     assert verify.exit_code == 2 and "target table no_such_table does not exist" in verify.stderr
 
+
+def _dask_cli(module: str, *args: str) -> subprocess.Popen:
+    """Dask's own CLI, in a process group of its own (a worker's nannies start children)."""
+    return subprocess.Popen([sys.executable, "-m", f"distributed.cli.{module}", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, tmp_path):
+    """A scheduler and workers of their own (Dask's CLI), the scheduler SIGKILLed once batches
+    were ledgered: the run ends soon, exit 1 with one error line saying what to do (no Dask log
+    line, no attempt to reach the dead scheduler); the batches it ledgered stay, and a resume
+    (with threads: the executor may change) finishes exactly."""
+    sched_file = tmp_path / "scheduler.json"
+    scheduler = _dask_cli("dask_scheduler", "--port", "0", "--no-dashboard",
+                          "--scheduler-file", str(sched_file))
+    workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--nworkers", "2",
+                        "--nthreads", "1", "--no-dashboard")
+    try:
+        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
+                  scheduler)
+        address = json.loads(sched_file.read_text())["address"]
+        target, state = tmp_path / "ch", tmp_path / "state"
+        args = _run_args(env, target, state, "--pg", _with_password(env.pg), "--packages",
+                         ",".join(PG_PACKAGES), "--batch-size", "200")
+        proc = subprocess.Popen([*args, "--executor", "dask://" + address.removeprefix("tcp://")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: _ledger_lines(state) >= 2, proc, seconds=120)
+        scheduler.send_signal(signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=90)
+        done = _ledger_lines(state)
+        last = stderr.strip().splitlines()[-1]
+        assert proc.returncode == 1 and last.startswith("error: lost the Dask scheduler"), stderr
+        assert "--resume" in last and stderr.count("error") == 1, stderr  # no Dask log, no trace
+        assert "could not remove" not in stderr and "secret" not in stderr, stderr
+        r = subprocess.run([*args, "--resume", "--executor", "threads"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert _ledger_lines(state) > done
+        assert _dir_outcome(target) == reference(PG_PACKAGES)
+    finally:
+        for p in (workers, scheduler):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
