@@ -29,6 +29,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 import hashlib
+import logging
 import os
 import secrets
 import socket
@@ -307,10 +308,23 @@ class Cluster:
     def submit(self, task: BatchTask) -> cf.Future:
         return self.executor.submit(run_task, task)
 
+    def lost(self) -> str | None:
+        """What happened, if the connection to the scheduler was lost: the client then cancels
+        every task it had submitted, and the run can only end."""
+        if self.client.status in ("running", "newly-created"):
+            return None
+        return f"lost the Dask scheduler at dask://{self.address.removeprefix('tcp://')}"
+
     def close(self) -> None:
         """Credentials and lookups taken back from the workers, the connection closed; never
-        raises (it runs after the run's own outcome, which must not be masked)."""
-        for name in self.plugins:
+        raises (it runs after the run's own outcome, which must not be masked). Without a
+        scheduler they cannot be taken back (each try would wait out a connect timeout): they
+        stay in the memory of workers that outlive it, until those restart."""
+        lost = self.lost() is not None
+        if lost:  # said in the run's error; closing cancels Dask's reconnection, which it logs
+            for logger in ("distributed", "distributed.client"):
+                logging.getLogger(logger).setLevel(logging.CRITICAL)
+        for name in [] if lost else self.plugins:
             try:
                 self.client.unregister_worker_plugin(name)
             except Exception as e:

@@ -560,13 +560,14 @@ class Runner:
         self.report = self._report(plan, ledger, stats, notices=notices)
         self.report.wall_s = time.monotonic() - started
         self.report.placements = placements
+        done = f"{self.report.batches_done}/{self.report.batches_total} batches done and ledgered"
+        lost = self.cluster.lost() if self.cluster is not None else None
+        if failure is not None and lost:
+            raise RunFailed(f"{lost}: {done}; continue with --resume (the executor may change)")
         if failure is not None:
             raise _stopped_by(failure)
         if self.stop.is_set():
-            raise RunFailed(
-                f"interrupted: {self.report.batches_done}/{self.report.batches_total} batches done "
-                "and ledgered; continue with --resume"
-            )
+            raise RunFailed(f"interrupted: {done}; continue with --resume")
         return self.report
 
     def _loop(self, pending: list[Batch], ctx: Context, plan: Plan,
