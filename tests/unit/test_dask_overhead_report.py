@@ -13,11 +13,15 @@ def test_the_section_replaces_its_own_and_keeps_every_other(tmp_path: Path):
     results = tmp_path / "RESULTS.md"
     results.write_text(f"# Results\n\ngenerated\n\n{KEPT_BELOW}\n\n## Before and after\n\nkept\n")
     write_section(results, f"{MARK}\n\nfirst\n")
+    with results.open("a") as f:
+        f.write("\n## Where it goes\n\nby hand, about the runs above\n")
     write_section(results, f"{MARK}\n\nsecond\n")
     text = results.read_text()
     assert text.startswith("# Results\n\ngenerated\n\n" + KEPT_BELOW)
     assert "## Before and after\n\nkept\n" in text
     assert text.count(MARK) == 1 and "second" in text and "first" not in text
+    assert text.index("second") < text.index("## Where it goes")  # in its place
+    assert text.endswith("## Where it goes\n\nby hand, about the runs above\n")
 
 
 def test_the_overhead_is_dask_over_threads():

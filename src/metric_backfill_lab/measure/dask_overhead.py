@@ -138,13 +138,16 @@ def section(doc: dict[str, Any], date: str) -> str:
 
 
 def write_section(results: Path, text: str) -> None:
-    """The section below the keep-marker of RESULTS.md, replacing an earlier one of its kind
-    and keeping every other section."""
+    """The section below the keep-marker of RESULTS.md: in the place of an earlier one of its
+    kind (a hand-written section after it refers to "the runs above"), else at the end;
+    every other section kept."""
     head, marker, tail = results.read_text().partition(KEPT_BELOW)
     if not marker:
         raise ValueError(f"{results} has no keep-marker line")
-    if MARK in tail:
-        before, _, rest = tail.partition(MARK)
-        later = rest.split("\n## ", 1)
-        tail = before + ("## " + later[1] if len(later) > 1 else "")
-    results.write_text(head + marker + tail.rstrip("\n") + "\n\n" + text)
+    if MARK not in tail:
+        results.write_text(head + marker + tail.rstrip("\n") + "\n\n" + text)
+        return
+    before, _, rest = tail.partition(MARK)
+    later = rest.split("\n## ", 1)
+    after = "\n## " + later[1] if len(later) > 1 else "\n"
+    results.write_text(head + marker + before + text.rstrip("\n") + "\n" + after)
