@@ -54,7 +54,6 @@ def _env(name: str) -> str:
     return f"METRIC_BACKFILL_{name}"
 
 
-Pg = Annotated[str | None, typer.Option("--pg", envvar=_env("PG"), help="Source Postgres DSN.", show_default=False)]
 PgList = Annotated[list[str] | None, typer.Option("--pg", envvar=_env("PG"), metavar="DSN", help="Source Postgres DSN; repeat it for read replicas holding the same data (run spreads batches over them; everything else uses the first). In the environment: space-separated.", show_default=False)]
 Ch = Annotated[str | None, typer.Option("--ch", envvar=_env("CH"), help="Source ClickHouse DSN (default: the target).", show_default=False)]
 TargetOpt = Annotated[str | None, typer.Option("--target", envvar=_env("TARGET"), help="Destination: chdb:///path or http(s)://user:pass@host:port/db (default: chdb under --state).", show_default=False)]
@@ -139,6 +138,12 @@ def _listed(value: str | list[str] | None) -> list[str]:
 def _first(pg: list[str] | None) -> str | None:
     """The first ``--pg``: what every command but ``run`` reads (replicas spread only batches)."""
     return next(iter(_listed(pg)), None)
+
+
+def _from_environment(ctx: typer.Context, param: str) -> bool:
+    """The option's value came from its environment variable, not the command line."""
+    source = ctx.get_parameter_source(param)
+    return source is not None and source.name == "ENVIRONMENT"
 
 
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
@@ -680,20 +685,22 @@ def _demo_compare(dsn: str, target: str, packages: list[str] | None) -> None:
 @bench_app.command("batch-sizes")
 @_guarded
 def bench_batch_sizes(
-    pg: Pg = None, ch: Ch = None, packages: Packages = None,
+    ctx: typer.Context, pg: PgList = None, ch: Ch = None, packages: Packages = None,
     batch_sizes: Annotated[str, typer.Option("--batch-sizes", help="Comma-separated batch sizes to try.")] = "10000,30000,100000,300000",
     concurrency: Annotated[str, typer.Option("--concurrency", help="Comma-separated concurrencies to try.")] = "1,2,4",
     png: Annotated[Path | None, typer.Option("--png", help="Chart of events/s and peak RSS against batch size (needs matplotlib: the [plots] extra).", show_default=False)] = None,
     workdir: Annotated[Path | None, typer.Option("--dir", help="Keep each run's chdb target and state here (default: a temp dir, or SEEDED/sweep).", show_default=False)] = None,
     repeat: Annotated[int, typer.Option("--repeat", help="Runs per setting; the median is kept.")] = 1,
-    seeded_dir: Annotated[Path | None, typer.Option("--seeded", help="Instead of --pg: the embedded Postgres of this directory, seeded with synthetic data on first use (as db up).", show_default=False)] = None,
+    seeded_dir: Annotated[Path | None, typer.Option("--seeded", help="Instead of --pg (and of METRIC_BACKFILL_PG): the embedded Postgres of this directory, seeded with synthetic data on first use (as db up).", show_default=False)] = None,
     scale: ScaleOpt = None, seed: SeedOpt = None,
     md: Annotated[Path | None, typer.Option("--md", help="Write the table, the machine and the recommendation here (markdown).", show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write every setting's figures here.", show_default=False)] = None,
     debug: Debug = False,
 ) -> None:
     """Sweep batch size × concurrency (each run into a throwaway chdb) and recommend a setting."""
-    if (pg is None) == (seeded_dir is None):
+    if seeded_dir is not None and _from_environment(ctx, "pg"):
+        pg = None  # --seeded names the source; METRIC_BACKFILL_PG is only a default
+    if (_first(pg) is None) == (seeded_dir is None):
         raise UserError("give the Postgres source: --pg DSN, or --seeded DIR (synthetic data)")
     if (scale is not None or seed is not None) and seeded_dir is None:
         raise UserError("--scale and --seed go with --seeded")
@@ -707,7 +714,7 @@ def bench_batch_sizes(
     sweep = _lab("sweep")
     job = sweep.SweepJob(
         packages=_names(packages, "--packages"), batch_sizes=_ints(batch_sizes, "--batch-sizes"),
-        concurrencies=_ints(concurrency, "--concurrency"), pg=pg, ch=ch, seeded=seeded_dir,
+        concurrencies=_ints(concurrency, "--concurrency"), pg=_first(pg), ch=ch, seeded=seeded_dir,
         scale=scale, seed=seed, workdir=workdir, png=png, md=md, json=json_out, repeat=repeat,
         command=" ".join(["metric-backfill", *sys.argv[1:]]))
     sweep.batch_sizes(job, echo=typer.echo)
