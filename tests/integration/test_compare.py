@@ -213,7 +213,13 @@ def test_bad_input_is_one_line_and_exit_2(env, table, tmp_path):
 def dropped(env, legacy) -> str:
     """A database holding only the legacy tables, of which one table, one column and one
     updatedAt are gone (a deployment that dropped them)."""
-    db = "compare_dropped"
+    return _legacy_database(env, legacy, "compare_dropped", 'DROP TABLE "TagMetric"',
+                            'ALTER TABLE "ModelMetric" DROP COLUMN "earnedAmount"',
+                            'ALTER TABLE "UserMetric" DROP COLUMN "updatedAt"')
+
+
+def _legacy_database(env, legacy, db: str, *changes: str) -> str:
+    """A database of the session's server holding only the legacy tables, then ``changes``."""
     cluster = env.pg.rsplit("/", 1)[0]
     with psycopg.connect(f"{cluster}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
@@ -223,9 +229,8 @@ def dropped(env, legacy) -> str:
         conn.execute("""CREATE TYPE "MetricTimeframe" AS ENUM ('Day', 'Week', 'Month', 'Year', 'AllTime')""")
     load_metric_tables(dsn, legacy.frames)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute('DROP TABLE "TagMetric"')
-        conn.execute('ALTER TABLE "ModelMetric" DROP COLUMN "earnedAmount"')
-        conn.execute('ALTER TABLE "UserMetric" DROP COLUMN "updatedAt"')
+        for change in changes:
+            conn.execute(change)
     return dsn
 
 
@@ -305,19 +310,10 @@ def test_a_worst_too_large_for_the_target_is_bad_input(env, table):
 def test_a_postgres_error_while_the_legacy_rows_stream_is_one_line(env, table, legacy):
     """The legacy read fails after it started (here a value no bigint holds; on a replica, a
     cancelled statement): one error line, no traceback, no scratch table left."""
-    db = "compare_unreadable"
-    cluster = env.pg.rsplit("/", 1)[0]
-    with psycopg.connect(f"{cluster}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
-        conn.execute(f'CREATE DATABASE "{db}"')
-    dsn = f"{cluster}/{db}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("""CREATE TYPE "MetricTimeframe" AS ENUM ('Day', 'Week', 'Month', 'Year', 'AllTime')""")
-    load_metric_tables(dsn, legacy.frames)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute('ALTER TABLE "ArticleMetric" ALTER COLUMN "likeCount" TYPE numeric')
-        conn.execute('UPDATE "ArticleMetric" SET "likeCount" = 1e30 WHERE "articleId" = '
-                     '(SELECT max("articleId") FROM "ArticleMetric")')
+    dsn = _legacy_database(env, legacy, "compare_unreadable",
+                           'ALTER TABLE "ArticleMetric" ALTER COLUMN "likeCount" TYPE numeric',
+                           'UPDATE "ArticleMetric" SET "likeCount" = 1e30 WHERE "articleId" = '
+                           '(SELECT max("articleId") FROM "ArticleMetric")')
     code, _, stderr = _cli(env, table, "--metrics", "Article.Like", pg=dsn)
     lines = stderr.strip().splitlines()
     assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), stderr
