@@ -107,6 +107,15 @@ def reference(env, tmp_path_factory):
     return get
 
 
+def _dir_outcome_or_none(target: Path) -> list[list] | None:
+    """``_dir_outcome``, or None when the directory holds no target table."""
+    code = ("import clickhouse_connect as c; "
+            f"print(c.get_client(dsn='chdb://{target}').command('EXISTS TABLE entityMetricEvents'))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return _dir_outcome(target) if r.stdout.strip() == "1" else None
+
+
 def _run_args(env, target: Path, state: Path, *extra: str) -> list[str]:
     return [*CLI, "run", "--target", f"chdb://{target}", "--state", str(state), "--no-progress",
             *extra]
@@ -368,6 +377,48 @@ def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, t
         assert r.returncode == 0, r.stderr
         assert _ledger_lines(state) > done
         assert _dir_outcome(target) == reference(PG_PACKAGES)
+    finally:
+        for p in (workers, scheduler):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+WITHOUT_THE_PRODUCT = """
+import sys
+sys.modules["metric_backfill"] = None  # as on a scheduler machine without metric-backfill
+from distributed.cli.dask_scheduler import main
+sys.argv = ["dask-scheduler", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(env, tmp_path):
+    """The scheduler unpickles every task, so it needs the product too: found in the preflight
+    (one line naming the scheduler, exit 2), not at the first batch after the table and the
+    plan were made."""
+    sched_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([sys.executable, "-c", WITHOUT_THE_PRODUCT, "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(sched_file)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+    workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
+                        "--no-dashboard")
+    try:
+        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
+                  scheduler)
+        address = json.loads(sched_file.read_text())["address"].removeprefix("tcp://")
+        target, state = tmp_path / "ch", tmp_path / "state"
+        r = subprocess.run([*_run_args(env, target, state, "--pg", _with_password(env.pg),
+                                       "--packages", "buzz_tip"), "--executor", f"dask://{address}"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith(f"error: the Dask scheduler at dask://{address} cannot load "
+                                   "metric-backfill"), r.stderr
+        assert "secret" not in r.stderr
+        assert not (state / "plan.json").exists() and not (state / "ledger.jsonl").exists()
+        assert _dir_outcome_or_none(target) is None  # no target table either
     finally:
         for p in (workers, scheduler):
             with contextlib.suppress(ProcessLookupError):
