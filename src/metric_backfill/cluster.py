@@ -246,7 +246,8 @@ class Cluster:
     """This run's id on the cluster: its plugins are named after it."""
     plugins: list[str] = field(default_factory=list)
     checks: cf.Future | None = None
-    """Every worker's ``check_worker`` answers, running beside the coordinator's preflight."""
+    """The scheduler's and the workers' problems (``_problems``), found beside the coordinator's
+    preflight."""
 
     def __post_init__(self) -> None:
         # not pure: a task has side effects (an insert), and equal tasks are not to be merged
@@ -273,28 +274,43 @@ class Cluster:
         return cls(client, address, log)
 
     def prepare(self, dsns: list[str], ship: bool) -> None:
-        """The DSNs shipped in a plugin (or left to the workers' environment), and every
-        worker's check started: it runs while this process checks its own side (``ready``)."""
+        """The DSNs shipped in a plugin (or left to the workers' environment), and the checks of
+        the scheduler and every worker started: they run while this process checks its own side
+        (``ready``)."""
         if ship and dsns:
             self._register(Credentials(dsns), "credentials")
         names = [without_password(dsn) for dsn in dsns]
         pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-check")
-        self.checks = pool.submit(self.client.run, check_worker, names, code_version(),
-                                  on_error="return")
+        self.checks = pool.submit(self._problems, names)
         pool.shutdown(wait=False)
 
     def ready(self) -> None:
-        """Before the first batch: every worker passed its check, else exit 2 naming it."""
+        """Before the first write: the scheduler and every worker passed their checks, else
+        exit 2 naming the first that did not."""
         if self.checks is None:
             return
-        found = self.checks.result()
-        problems = [line for where, r in found.items() for line in (
-            r if isinstance(r, list) else [f"worker {where} cannot run metric-backfill ({r}): "
-                                           "install it on every worker"])]
+        problems, workers = self.checks.result()
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise UserError(problems[0] + more)
-        self.log(f"dask: {len(found)} worker(s) at dask://{self.address.removeprefix('tcp://')}")
+        self.log(f"dask: {workers} worker(s) at {self.shown}")
+
+    def _problems(self, names: list[str]) -> tuple[list[str], int]:
+        """What would fail the batches, one line each, and the number of workers. The scheduler
+        first: it unpickles every task, so it needs the product (the same code) as well."""
+        try:
+            theirs = self.client.run_on_scheduler(code_version)
+        except Exception as e:
+            reason = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            return [f"the Dask scheduler at {self.shown} cannot load metric-backfill ({reason}): "
+                    "install it there too, the same version as here"], 0
+        if theirs != code_version():
+            return [f"the Dask scheduler at {self.shown} runs other metric-backfill code ({theirs}) "
+                    f"than the coordinator ({code_version()}): install the same version there"], 0
+        found = self.client.run(check_worker, names, code_version(), on_error="return")
+        return [line for where, r in found.items() for line in (
+            r if isinstance(r, list) else [f"worker {where} cannot run metric-backfill ({r}): "
+                                           "install it on every worker"])], len(found)
 
     def start(self, ctx: Context) -> None:
         """The lookups, sent to every worker once (and to workers that join later)."""
@@ -308,12 +324,16 @@ class Cluster:
     def submit(self, task: BatchTask) -> cf.Future:
         return self.executor.submit(run_task, task)
 
+    @property
+    def shown(self) -> str:
+        return "dask://" + self.address.removeprefix("tcp://")
+
     def lost(self) -> str | None:
         """What happened, if the connection to the scheduler was lost: the client then cancels
         every task it had submitted, and the run can only end."""
         if self.client.status in ("running", "newly-created"):
             return None
-        return f"lost the Dask scheduler at dask://{self.address.removeprefix('tcp://')}"
+        return f"lost the Dask scheduler at {self.shown}"
 
     def close(self) -> None:
         """Credentials and lookups taken back from the workers, the connection closed; never
