@@ -384,21 +384,28 @@ def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, t
             p.wait()
 
 
-WITHOUT_THE_PRODUCT = """
+SCHEDULER = """
 import sys
-sys.modules["metric_backfill"] = None  # as on a scheduler machine without metric-backfill
+{setup}
 from distributed.cli.dask_scheduler import main
 sys.argv = ["dask-scheduler", *sys.argv[1:]]
 main()
 """
+WITHOUT_THE_PRODUCT = 'sys.modules["metric_backfill"] = None  # as on a machine without metric-backfill'
+OTHER_CODE = "import metric_backfill.cluster as c; c.code_version = lambda: '0123456789ab'"
 
 
-def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(env, tmp_path):
-    """The scheduler unpickles every task, so it needs the product too: found in the preflight
-    (one line naming the scheduler, exit 2), not at the first batch after the table and the
-    plan were made."""
+@pytest.mark.parametrize(("setup", "message"), [
+    (WITHOUT_THE_PRODUCT, "cannot load metric-backfill (No module named 'metric_backfill"),
+    (OTHER_CODE, "runs other metric-backfill code (0123456789ab)"),
+], ids=["without-the-product", "other-code"])
+def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(
+        env, tmp_path, setup, message):
+    """The scheduler unpickles every task, so it needs the product too, the same code: found in
+    the preflight (one line naming the scheduler, exit 2), not at the first batch after the
+    table and the plan were made."""
     sched_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen([sys.executable, "-c", WITHOUT_THE_PRODUCT, "--port", "0",
+    scheduler = subprocess.Popen([sys.executable, "-c", SCHEDULER.format(setup=setup), "--port", "0",
                                   "--no-dashboard", "--scheduler-file", str(sched_file)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
@@ -414,8 +421,8 @@ def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(en
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 2, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert r.stderr.startswith(f"error: the Dask scheduler at dask://{address} cannot load "
-                                   "metric-backfill"), r.stderr
+        assert r.stderr.startswith(f"error: the Dask scheduler at dask://{address} "), r.stderr
+        assert message in r.stderr
         assert "secret" not in r.stderr
         assert not (state / "plan.json").exists() and not (state / "ledger.jsonl").exists()
         assert _dir_outcome_or_none(target) is None  # no target table either
