@@ -3,9 +3,10 @@ earlier section of its own kind."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from metric_backfill_lab.measure.dask_overhead import MARK, overhead_pct, write_section
+from metric_backfill_lab.measure.dask_overhead import LONG_TASKS, MARK, overhead_pct, write_section
 from metric_backfill_lab.measure.markdown import KEPT_BELOW
 
 
@@ -24,6 +25,18 @@ def test_the_section_replaces_its_own_and_keeps_every_other(tmp_path: Path):
     assert text.endswith("## Where it goes\n\nby hand, about the runs above\n")
 
 
-def test_the_overhead_is_dask_over_threads():
-    doc = {"median": {"threads": {"seconds": 10.0}, "dask": {"seconds": 10.4}}}
+def test_the_overhead_is_each_dask_mode_over_threads():
+    doc = {"median": {"threads": {"seconds": 10.0}, "dask": {"seconds": 10.4},
+                      "dask_long": {"seconds": 10.2}}}
     assert round(overhead_pct(doc), 6) == 4.0
+    assert round(overhead_pct(doc, "dask_long"), 6) == 2.0
+
+
+def test_the_readme_advises_the_settings_the_benchmark_measured():
+    import dask
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    advised = dict(re.findall(r"(DASK_[A-Z_]+)=(\S+)", readme))
+    collected = dask.config.collect_env(advised)
+    assert len(advised) == len(LONG_TASKS)
+    assert {key: dask.config.get(key, config=collected) for key in LONG_TASKS} == LONG_TASKS
