@@ -25,7 +25,7 @@ from .defaults import (
     default_params,
 )
 from .dsn import check_postgres_url, check_userinfo, register_passwords
-from .errors import BackfillError, UserError, redact
+from .errors import BackfillError, UserError, first_line
 from .events import Window
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _fail(e: BaseException) -> None:
     if _DEBUG["on"]:
         traceback.print_exc()
     code = getattr(e, "exit_code", 1)
-    msg = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    msg = first_line(e)
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
 
@@ -299,7 +299,7 @@ def run(
 
 def _write_failed_report(path: Path, report: RunReport | None, error: BaseException) -> None:
     """``run --json`` after a failure: what was done (if anything was), and why it stopped."""
-    message = redact(str(error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = first_line(error)
     if report is None:
         doc: dict = {"complete": False, "error": message}
     else:
@@ -351,7 +351,7 @@ def _write_error(path: Path | None, error: BaseException) -> None:
     """A result file after a failure says so (``ok: false``, why): a script reading it never
     sees an earlier run's result."""
     if path is not None and not isinstance(error, typer.Exit):
-        message = redact(str(error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        message = first_line(error)
         path.write_text(json.dumps({"ok": False, "error": message}, indent=1))
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from .chdbdedup import chdb_path, rearm_lost_blocks
-from .errors import NETWORK_MARKERS, TransientError, UserError, redact
+from .errors import NETWORK_MARKERS, TransientError, UserError, first_line, redact
 
 # clickhouse-connect logs a warning before raising a transport error; printed, it would be a
 # second line beside the one-line error that already carries the cause.
@@ -254,10 +254,8 @@ _AUTH_CODES = {192, 193, 194, 516}
 
 
 def classify_ch_error(e: Exception) -> Exception:
-    text = redact(str(e)).strip()
-    first = text.splitlines()[0] if text else type(e).__name__
+    first, low = first_line(e), redact(str(e)).lower()
     code = getattr(e, "code", None)
-    low = text.lower()
     if code in _AUTH_CODES or "authentication" in low or "code: 516" in low:
         return UserError(f"ClickHouse: {first}")
     if (isinstance(code, int) and code in _RETRYABLE_CODES) or any(m in low for m in _TRANSIENT_MARKERS):

@@ -46,7 +46,7 @@ from . import registry
 from .batchrun import BatchResult, Events, read_and_explode, write_events
 from .clickhouse import ClickHouse
 from .dsn import parse_url, register_passwords, without_password
-from .errors import RunFailed, UserError, redact
+from .errors import RunFailed, UserError, first_line, redact
 from .events import Window
 from .package import Context, Package
 from .plan import Batch
@@ -263,7 +263,7 @@ class Cluster:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False,
                             direct_to_workers=_direct_to_workers())
         except Exception as e:  # OSError, a timeout, or a server that is no Dask scheduler
-            reason = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            reason = first_line(e)
             raise UserError(f"--executor {shown}: no Dask scheduler answers ({reason})") from None
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
@@ -301,7 +301,7 @@ class Cluster:
         try:
             theirs = self.client.run_on_scheduler(code_version)
         except Exception as e:
-            reason = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            reason = first_line(e)
             return [f"the Dask scheduler at {self.shown} cannot load metric-backfill ({reason}): "
                     "install it there too, the same version as here"], 0
         if theirs != code_version():

@@ -57,3 +57,9 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
         text = text.replace(secret, "***")
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
     return _PW_PARAM.sub(lambda m: f"{m[1]}=***", text)
+
+
+def first_line(e: BaseException) -> str:
+    """An error as one line for a message: its first line, redacted; its type if it says nothing."""
+    text = redact(str(e)).strip()
+    return text.splitlines()[0] if text else type(e).__name__

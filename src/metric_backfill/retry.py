@@ -22,7 +22,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from .errors import RunFailed, TransientError, redact
+from .errors import RunFailed, TransientError, first_line, redact
 from .sources import Source
 
 TRANSIENT = TransientError
@@ -61,8 +61,7 @@ class RetryPolicy:
 
     def _log_retry(self, state: RetryCallState) -> None:
         cause = state.outcome.exception() if state.outcome else None
-        text = redact(str(cause)).strip()
-        first = text.splitlines()[0] if text else type(cause).__name__
+        first = first_line(cause) if cause is not None else "None"
         wait = state.next_action.sleep if state.next_action else 0.0
         self.log(f"retry {state.attempt_number}/{self.retries} in {wait:.1f} s: {first}")
 

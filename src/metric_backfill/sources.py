@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from .clickhouse import ClickHouse
-from .errors import NETWORK_MARKERS, TransientError, UserError, redact
+from .errors import NETWORK_MARKERS, TransientError, UserError, first_line, redact
 from .events import Window
 from .package import Package
 
@@ -196,7 +196,7 @@ def panic_message(e: BaseException) -> str:
 
 
 def classify_pg_error(e: Exception) -> Exception:
-    text = redact(str(e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    text = first_line(e)
     low = str(e).lower()
     if getattr(e, "sqlstate", None) in _PERMANENT_SQLSTATES or any(m in low for m in _PERMANENT_MARKERS):
         return UserError(f"Postgres: {text}")
