@@ -234,6 +234,11 @@ def _direct_to_workers() -> bool:
     return True if configured is None else bool(configured)
 
 
+def _shown(address: str) -> str:
+    """A scheduler's ``tcp://`` address as ``--executor`` names it."""
+    return "dask://" + address.removeprefix("tcp://")
+
+
 @dataclass
 class Cluster:
     """The coordinator's connection to a Dask scheduler, and what it set up there."""
@@ -256,7 +261,7 @@ class Cluster:
     @classmethod
     def connect(cls, address: str, log: Callable[[str], None]) -> Cluster:
         """A scheduler that answers and has a worker within ``CONNECT_TIMEOUT``, else exit 2."""
-        shown = "dask://" + address.removeprefix("tcp://")
+        shown = _shown(address)
         host, _, port = address.removeprefix("tcp://").rpartition(":")
         try:  # a refused port is refused at once; Dask's own connect would retry until its timeout
             socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
@@ -326,7 +331,7 @@ class Cluster:
 
     @property
     def shown(self) -> str:
-        return "dask://" + self.address.removeprefix("tcp://")
+        return _shown(self.address)
 
     def lost(self) -> str | None:
         """What happened, if the connection to the scheduler was lost: the client then cancels

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from metric_backfill.registry import all_packages
 from tests.helpers import CUTOFF, SCALE, SEED, imported_by_the_product, verify_table
 
 CLI = [sys.executable, "-m", "metric_backfill.cli"]
+DASK_SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 PG_PACKAGES = ["buzz_tip", "user_engagement", "image_reaction"]
 REPLICA_DB = "civitai_replica"
 OUTCOME = ("SELECT entityType, metricType, toYYYYMM(createdAt), toInt64(sum(metricValue)), count() "
@@ -342,8 +343,30 @@ def test_commands_but_run_read_the_first_of_several_pg(env, replica):
 
 def _dask_cli(module: str, *args: str) -> subprocess.Popen:
     """Dask's own CLI, in a process group of its own (a worker's nannies start children)."""
-    return subprocess.Popen([sys.executable, "-m", f"distributed.cli.{module}", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return _own_group([sys.executable, "-m", f"distributed.cli.{module}", *args])
+
+
+def _own_group(cmd: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+@contextlib.contextmanager
+def _cli_cluster(scheduler: list[str], tmp_path: Path, *worker_args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A scheduler started by ``scheduler`` (with its port and scheduler file added) and workers
+    by Dask's CLI; yields the scheduler's ``HOST:PORT`` and process, and kills both groups after."""
+    sched_file = tmp_path / "scheduler.json"
+    sched = _own_group([*scheduler, "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)])
+    workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--no-dashboard", *worker_args)
+    try:
+        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
+                  sched)
+        yield json.loads(sched_file.read_text())["address"].removeprefix("tcp://"), sched
+    finally:
+        for p in (workers, sched):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, tmp_path):
@@ -351,19 +374,11 @@ def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, t
     were ledgered: the run ends soon, exit 1 with one error line saying what to do (no Dask log
     line, no attempt to reach the dead scheduler); the batches it ledgered stay, and a resume
     (with threads: the executor may change) finishes exactly."""
-    sched_file = tmp_path / "scheduler.json"
-    scheduler = _dask_cli("dask_scheduler", "--port", "0", "--no-dashboard",
-                          "--scheduler-file", str(sched_file))
-    workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--nworkers", "2",
-                        "--nthreads", "1", "--no-dashboard")
-    try:
-        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
-                  scheduler)
-        address = json.loads(sched_file.read_text())["address"]
+    with _cli_cluster(DASK_SCHEDULER, tmp_path, "--nworkers", "2", "--nthreads", "1") as (address, scheduler):
         target, state = tmp_path / "ch", tmp_path / "state"
         args = _run_args(env, target, state, "--pg", _with_password(env.pg), "--packages",
                          ",".join(PG_PACKAGES), "--batch-size", "200")
-        proc = subprocess.Popen([*args, "--executor", "dask://" + address.removeprefix("tcp://")],
+        proc = subprocess.Popen([*args, "--executor", f"dask://{address}"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_for(lambda: _ledger_lines(state) >= 2, proc, seconds=120)
         scheduler.send_signal(signal.SIGKILL)
@@ -377,12 +392,6 @@ def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, t
         assert r.returncode == 0, r.stderr
         assert _ledger_lines(state) > done
         assert _dir_outcome(target) == reference(PG_PACKAGES)
-    finally:
-        for p in (workers, scheduler):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
 
 SCHEDULER = """
 import sys
@@ -404,17 +413,8 @@ def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(
     """The scheduler unpickles every task, so it needs the product too, the same code: found in
     the preflight (one line naming the scheduler, exit 2), not at the first batch after the
     table and the plan were made."""
-    sched_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen([sys.executable, "-c", SCHEDULER.format(setup=setup), "--port", "0",
-                                  "--no-dashboard", "--scheduler-file", str(sched_file)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
-    workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
-                        "--no-dashboard")
-    try:
-        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
-                  scheduler)
-        address = json.loads(sched_file.read_text())["address"].removeprefix("tcp://")
+    with _cli_cluster([sys.executable, "-c", SCHEDULER.format(setup=setup)], tmp_path,
+                      "--nthreads", "1") as (address, _):
         target, state = tmp_path / "ch", tmp_path / "state"
         r = subprocess.run([*_run_args(env, target, state, "--pg", _with_password(env.pg),
                                        "--packages", "buzz_tip"), "--executor", f"dask://{address}"],
@@ -426,8 +426,3 @@ def test_a_scheduler_without_the_product_is_exit_2_before_anything_is_written(
         assert "secret" not in r.stderr
         assert not (state / "plan.json").exists() and not (state / "ledger.jsonl").exists()
         assert _dir_outcome_or_none(target) is None  # no target table either
-    finally:
-        for p in (workers, scheduler):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
