@@ -393,6 +393,25 @@ def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, t
         assert _ledger_lines(state) > done
         assert _dir_outcome(target) == reference(PG_PACKAGES)
 
+def test_a_scheduler_lost_while_a_result_is_fetched_ends_the_run_too(env, reference, tmp_path):
+    """The scheduler dies while it is asked where a finished batch's events are (its third such
+    question): Dask's executor then leaves that batch's future pending for ever. The run must
+    still end soon, exit 1 in one line, and a resume finish exactly."""
+    scheduler = [sys.executable, "-c", SCHEDULER.format(setup=DIES_ANSWERING_WHO_HAS)]
+    with _cli_cluster(scheduler, tmp_path, "--nworkers", "2", "--nthreads", "1") as (address, _):
+        target, state = tmp_path / "ch", tmp_path / "state"
+        args = _run_args(env, target, state, "--pg", _with_password(env.pg), "--packages",
+                         ",".join(PG_PACKAGES), "--batch-size", "200")
+        r = subprocess.run([*args, "--executor", f"dask://{address}"], capture_output=True,
+                           text=True, timeout=120)
+        last = r.stderr.strip().splitlines()[-1]
+        assert r.returncode == 1 and last.startswith("error: lost the Dask scheduler"), r.stderr
+        assert "--resume" in last and r.stderr.count("error") == 1, r.stderr
+        r = subprocess.run([*args, "--resume", "--executor", "threads"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert _dir_outcome(target) == reference(PG_PACKAGES)
+
+
 SCHEDULER = """
 import sys
 {setup}
@@ -402,6 +421,17 @@ main()
 """
 WITHOUT_THE_PRODUCT = 'sys.modules["metric_backfill"] = None  # as on a machine without metric-backfill'
 OTHER_CODE = "import metric_backfill.cluster as c; c.code_version = lambda: '0123456789ab'"
+DIES_ANSWERING_WHO_HAS = """
+import os, signal
+from distributed.scheduler import Scheduler
+asked = []
+def who_has(self, keys=None):
+    asked.append(keys)
+    if len(asked) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return answer(self, keys)
+answer, Scheduler.get_who_has = Scheduler.get_who_has, who_has
+"""
 
 
 @pytest.mark.parametrize(("setup", "message"), [
