@@ -6,7 +6,9 @@ with threads. ``Client.get_executor()`` gives ``concurrent.futures`` futures, so
 one ``wait`` covers these and its threads' alike. A batch travels as a ``BatchTask`` (plain
 data) to ``run_task``, a module-level function: the Runner closes over locks and events and
 does not pickle. A worker killed mid-batch has its task rerun elsewhere by the scheduler; the
-batch's token makes a repeated insert a no-op, and the coordinator ledgers it once.
+batch's token makes a repeated insert a no-op, and the coordinator ledgers it once. A lost
+scheduler ends the run: its tasks in flight are given up at once, unledgered, for a resume to
+run again (Dask's executor can leave one pending for ever: a result being fetched then).
 
 Credentials never travel as task arguments (Dask shows those in its dashboard and logs). A task
 names its source and target by their redacted DSNs (``dsn.without_password``); a worker finds
@@ -34,6 +36,7 @@ import os
 import secrets
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +60,8 @@ from .target import Target
 
 CONNECT_TIMEOUT = 10.0
 """Seconds to reach the scheduler, and for it to have a worker, before exit 2."""
+LOSS_CHECK = 1.0
+"""Seconds between checks, while batches are in flight, that the scheduler is still there."""
 
 ENV_DSNS = ("PG", "TARGET", "CH")
 """``METRIC_BACKFILL_<NAME>`` variables a worker reads DSNs from (PG: space-separated)."""
@@ -224,6 +229,18 @@ def check_worker(names: list[str], version: str, dask_worker: Any = None) -> lis
     return problems
 
 
+class _QuietConnectionLoss(logging.Filter):
+    """Drops the traceback Dask's executor logs from its event loop when a connection closes
+    under a result being fetched: the run reports the loss itself, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, OSError)  # Dask's CommClosedError is one
+
+
+_QUIET_CONNECTION_LOSS = _QuietConnectionLoss()
+
+
 def _direct_to_workers() -> bool:
     """Events a worker returns come straight from it, not relayed through the scheduler (one
     copy and one hop less per batch), unless Dask's configuration says otherwise: a coordinator
@@ -253,10 +270,13 @@ class Cluster:
     checks: cf.Future | None = None
     """The scheduler's and the workers' problems (``_problems``), found beside the coordinator's
     preflight."""
+    submitted: weakref.WeakSet[cf.Future] = field(default_factory=weakref.WeakSet)
+    """The futures of this run's tasks (those not yet given up)."""
 
     def __post_init__(self) -> None:
         # not pure: a task has side effects (an insert), and equal tasks are not to be merged
         self.executor = self.client.get_executor(pure=False)
+        logging.getLogger("tornado.application").addFilter(_QUIET_CONNECTION_LOSS)
 
     @classmethod
     def connect(cls, address: str, log: Callable[[str], None]) -> Cluster:
@@ -327,7 +347,19 @@ class Cluster:
         self.plugins.append(name)
 
     def submit(self, task: BatchTask) -> cf.Future:
-        return self.executor.submit(run_task, task)
+        future = self.executor.submit(run_task, task)
+        self.submitted.add(future)
+        return future
+
+    def give_up_if_lost(self, inflight: dict[cf.Future, Any]) -> str | None:
+        """If the scheduler is lost (``lost``), its tasks are taken out of ``inflight`` at once:
+        Dask cancels them, but one whose events were being fetched can stay pending for ever.
+        They are not ledgered; a resume runs them again under their tokens."""
+        lost = self.lost()
+        if lost is not None:
+            for future in [f for f in inflight if f in self.submitted]:
+                del inflight[future]
+        return lost
 
     @property
     def shown(self) -> str:

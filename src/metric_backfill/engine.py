@@ -575,7 +575,7 @@ class Runner:
         """The one bounded in-flight loop; returns the first failure. Events a worker returns
         for this process to write go to the threads, the batch still in flight; ``record``
         (the ledger) runs only once every sink acknowledged. After a failure or a stop no batch
-        starts, and those in flight are drained."""
+        starts, and those in flight are drained; a lost scheduler's are given up."""
         o = self.opts
         sinks = self._sinks()
         failure: BaseException | None = None
@@ -588,7 +588,7 @@ class Runner:
                     inflight[self._submit(pool, b, ctx, plan, sinks)] = b
                 if not inflight:
                     break
-                done, _ = wait(inflight, timeout=progress.interval, return_when=FIRST_COMPLETED)
+                done, _ = wait(inflight, timeout=self._wait_s(progress), return_when=FIRST_COMPLETED)
                 progress.tick()
                 for fut in done:
                     b = inflight.pop(fut)
@@ -602,7 +602,19 @@ class Runner:
                         inflight[pool.submit(write_events, result, b.id, token, sinks, self.policy)] = b
                     else:
                         record(b, result)
+                lost = self.cluster.give_up_if_lost(inflight) if self.cluster is not None else None
+                if lost is not None:
+                    failure = failure or RunFailed(lost)
         return failure
+
+    def _wait_s(self, progress: Progress) -> float | None:
+        """How long the loop waits for a batch before it looks again: till the next progress
+        line, and with a cluster at most ``LOSS_CHECK`` (a lost scheduler is noticed then)."""
+        if self.cluster is None:
+            return progress.interval
+        from .cluster import LOSS_CHECK
+
+        return min(progress.interval or LOSS_CHECK, LOSS_CHECK)
 
     def _report(self, plan: Plan, ledger: Ledger, stats: dict, already_complete: bool = False,
                 notices: list[str] | None = None) -> RunReport:
