@@ -359,14 +359,21 @@ def _cli_cluster(scheduler: list[str], tmp_path: Path, *worker_args: str) -> Ite
     sched = _own_group([*scheduler, "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)])
     workers = _dask_cli("dask_worker", "--scheduler-file", str(sched_file), "--no-dashboard", *worker_args)
     try:
-        _wait_for(lambda: sched_file.exists() and json.loads(sched_file.read_text()).get("address"),
-                  sched)
-        yield json.loads(sched_file.read_text())["address"].removeprefix("tcp://"), sched
+        address = _wait_for(lambda: _address_in(sched_file), sched)
+        yield address.removeprefix("tcp://"), sched
     finally:
         for p in (workers, sched):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def _address_in(sched_file: Path) -> str | None:
+    """The address in Dask's scheduler file, once it is there whole (it is not written atomically)."""
+    try:
+        return json.loads(sched_file.read_text()).get("address")
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def test_the_scheduler_lost_mid_run_ends_resumable_in_one_line(env, reference, tmp_path):
