@@ -419,6 +419,46 @@ def test_a_scheduler_lost_while_a_result_is_fetched_ends_the_run_too(env, refere
         assert _dir_outcome(target) == reference(PG_PACKAGES)
 
 
+def test_a_scheduler_lost_while_the_run_sets_up_ends_it_in_one_line(env, tmp_path):
+    """The scheduler dies as the coordinator hands it the credentials plugin (before the
+    preflight): one line saying the scheduler was lost and to resume, exit 1, not Dask's
+    message about a closed stream."""
+    scheduler = [sys.executable, "-c", SCHEDULER.format(setup=DIES_REGISTERING_A_PLUGIN)]
+    with _cli_cluster(scheduler, tmp_path, "--nworkers", "2", "--nthreads", "1") as (address, _):
+        args = _run_args(env, tmp_path / "ch", tmp_path / "state", "--pg", _with_password(env.pg),
+                         "--packages", "buzz_tip")
+        r = subprocess.run([*args, "--executor", f"dask://{address}"], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 1, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stderr.startswith(f"error: lost the Dask scheduler at dask://{address}"), r.stderr
+        assert "--resume" in r.stderr and "secret" not in r.stderr
+
+
+def test_a_frozen_scheduler_lets_a_second_interrupt_end_the_run(env, tmp_path):
+    """The scheduler stopped (SIGSTOP: its connections stay open, nothing answers): the first
+    SIGINT waits for batches that cannot come back, the second must end the run at once, even
+    though the plugins cannot be taken back from the scheduler."""
+    with _cli_cluster(DASK_SCHEDULER, tmp_path, "--nworkers", "2", "--nthreads", "1") as (address, scheduler):
+        state = tmp_path / "state"
+        args = _run_args(env, tmp_path / "ch", state, "--pg", _with_password(env.pg), "--packages",
+                         ",".join(PG_PACKAGES), "--batch-size", "200")
+        proc = subprocess.Popen([*args, "--executor", f"dask://{address}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: _ledger_lines(state) >= 2, proc, seconds=120)
+        scheduler.send_signal(signal.SIGSTOP)
+        try:
+            proc.send_signal(signal.SIGINT)
+            time.sleep(2)
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=30)
+        finally:
+            scheduler.send_signal(signal.SIGCONT)
+        assert proc.returncode in (1, 130), stderr
+        assert stderr.strip().splitlines()[-1].startswith("error: interrupted"), stderr
+        assert "Traceback" not in stderr and "secret" not in stderr, stderr
+
+
 SCHEDULER = """
 import sys
 {setup}
@@ -428,6 +468,15 @@ main()
 """
 WITHOUT_THE_PRODUCT = 'sys.modules["metric_backfill"] = None  # as on a machine without metric-backfill'
 OTHER_CODE = "import metric_backfill.cluster as c; c.code_version = lambda: '0123456789ab'"
+DIES_REGISTERING_A_PLUGIN = """
+import os, signal
+from distributed.scheduler import Scheduler
+async def register_worker_plugin(self, comm, plugin, name, *, idempotent):
+    if name.endswith("-credentials"):  # the run's first plugin (the scheduler adds its own)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return await register(self, comm, plugin, name, idempotent=idempotent)
+register, Scheduler.register_worker_plugin = Scheduler.register_worker_plugin, register_worker_plugin
+"""
 DIES_ANSWERING_WHO_HAS = """
 import os, signal
 from distributed.scheduler import Scheduler
