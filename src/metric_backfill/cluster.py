@@ -29,6 +29,7 @@ and a worker with other code refuses it.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import functools
 import hashlib
 import logging
@@ -37,7 +38,7 @@ import secrets
 import socket
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ CONNECT_TIMEOUT = 10.0
 """Seconds to reach the scheduler, and for it to have a worker, before exit 2."""
 LOSS_CHECK = 1.0
 """Seconds between checks, while batches are in flight, that the scheduler is still there."""
+CLOSE_TIMEOUT = 5.0
+"""Seconds to take the plugins back and close the connection, at the end of a run."""
 
 ENV_DSNS = ("PG", "TARGET", "CH")
 """``METRIC_BACKFILL_<NAME>`` variables a worker reads DSNs from (PG: space-separated)."""
@@ -230,8 +233,8 @@ def check_worker(names: list[str], version: str, dask_worker: Any = None) -> lis
 
 
 class _QuietConnectionLoss(logging.Filter):
-    """Drops the traceback Dask's executor logs from its event loop when a connection closes
-    under a result being fetched: the run reports the loss itself, in one line."""
+    """Drops the tracebacks Dask logs when a connection closes under it (its executor's fetch
+    of a result, its batched sends): the run reports the loss itself, in one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -239,6 +242,14 @@ class _QuietConnectionLoss(logging.Filter):
 
 
 _QUIET_CONNECTION_LOSS = _QuietConnectionLoss()
+_DASK_LOG_OUTPUTS = ("distributed", "distributed.client", "tornado", "tornado.application")
+"""The loggers Dask's logging configuration gives a handler of their own (not propagating)."""
+
+
+def _quiet_connection_loss() -> None:
+    for name in _DASK_LOG_OUTPUTS:
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(_QUIET_CONNECTION_LOSS)  # once: a handler keeps one of each
 
 
 def _direct_to_workers() -> bool:
@@ -276,7 +287,7 @@ class Cluster:
     def __post_init__(self) -> None:
         # not pure: a task has side effects (an insert), and equal tasks are not to be merged
         self.executor = self.client.get_executor(pure=False)
-        logging.getLogger("tornado.application").addFilter(_QUIET_CONNECTION_LOSS)
+        _quiet_connection_loss()
 
     @classmethod
     def connect(cls, address: str, log: Callable[[str], None]) -> Cluster:
@@ -324,7 +335,10 @@ class Cluster:
         """What would fail the batches, one line each, and the number of workers. The scheduler
         first: it unpickles every task, so it needs the product (the same code) as well."""
         try:
-            theirs = self.client.run_on_scheduler(code_version)
+            with self._asking():
+                theirs = self.client.run_on_scheduler(code_version)
+        except RunFailed:
+            raise
         except Exception as e:
             reason = first_line(e)
             return [f"the Dask scheduler at {self.shown} cannot load metric-backfill ({reason}): "
@@ -332,7 +346,8 @@ class Cluster:
         if theirs != code_version():
             return [f"the Dask scheduler at {self.shown} runs other metric-backfill code ({theirs}) "
                     f"than the coordinator ({code_version()}): install the same version there"], 0
-        found = self.client.run(check_worker, names, code_version(), on_error="return")
+        with self._asking():
+            found = self.client.run(check_worker, names, code_version(), on_error="return")
         return [line for where, r in found.items() for line in (
             r if isinstance(r, list) else [f"worker {where} cannot run metric-backfill ({r}): "
                                            "install it on every worker"])], len(found)
@@ -343,8 +358,19 @@ class Cluster:
 
     def _register(self, plugin: WorkerPlugin, what: str) -> None:
         name = f"{self.run}-{what}"
-        self.client.register_plugin(plugin, name=name)
+        with self._asking():
+            self.client.register_plugin(plugin, name=name)
         self.plugins.append(name)
+
+    @contextlib.contextmanager
+    def _asking(self) -> Iterator[None]:
+        """A request to the scheduler: a connection lost under it ends the run in one line
+        (Dask's own says a stream closed, naming a connection pool)."""
+        try:
+            yield
+        except OSError:  # Dask's CommClosedError, or a reconnection that timed out
+            raise RunFailed(f"lost the Dask scheduler at {self.shown}; continue with --resume "
+                            "(the executor may change)") from None
 
     def submit(self, task: BatchTask) -> cf.Future:
         future = self.executor.submit(run_task, task)
@@ -374,14 +400,24 @@ class Cluster:
 
     def close(self) -> None:
         """Credentials and lookups taken back from the workers, the connection closed; never
-        raises (it runs after the run's own outcome, which must not be masked). Without a
-        scheduler they cannot be taken back (each try would wait out a connect timeout): they
-        stay in the memory of workers that outlive it, until those restart."""
+        raises (it runs after the run's own outcome, which must not be masked), and waits at
+        most ``CLOSE_TIMEOUT`` for a scheduler that does not answer (stopped, or cut off).
+        Without a scheduler they cannot be taken back (each try would wait out a connect
+        timeout): they stay in the memory of workers that outlive it, until those restart."""
         lost = self.lost() is not None
         if lost:  # said in the run's error; closing cancels Dask's reconnection, which it logs
             for logger in ("distributed", "distributed.client"):
                 logging.getLogger(logger).setLevel(logging.CRITICAL)
-        for name in [] if lost else self.plugins:
+        closing = threading.Thread(target=self._take_back, args=([] if lost else self.plugins,),
+                                   name="dask-close", daemon=True)
+        closing.start()
+        closing.join(CLOSE_TIMEOUT)
+        if closing.is_alive():
+            self.log(f"note: dask: the scheduler at {self.shown} did not answer within "
+                     f"{CLOSE_TIMEOUT:.0f} s: this run's plugins stay on its workers until they restart")
+
+    def _take_back(self, plugins: list[str]) -> None:
+        for name in plugins:
             try:
                 self.client.unregister_worker_plugin(name)
             except Exception as e:
