@@ -238,7 +238,11 @@ class _QuietConnectionLoss(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, OSError)  # Dask's CommClosedError is one
+        while error is not None:  # the connection error, or what it caused
+            if isinstance(error, OSError):  # Dask's CommClosedError is one
+                return False
+            error = error.__cause__ or error.__context__
+        return True
 
 
 _QUIET_CONNECTION_LOSS = _QuietConnectionLoss()
@@ -283,6 +287,8 @@ class Cluster:
     preflight."""
     submitted: weakref.WeakSet[cf.Future] = field(default_factory=weakref.WeakSet)
     """The futures of this run's tasks (those not yet given up)."""
+    dropped: bool = False
+    """A request to the scheduler failed on its connection (the client may not know yet)."""
 
     def __post_init__(self) -> None:
         # not pure: a task has side effects (an insert), and equal tasks are not to be merged
@@ -369,6 +375,7 @@ class Cluster:
         try:
             yield
         except OSError:  # Dask's CommClosedError, or a reconnection that timed out
+            self.dropped = True
             raise RunFailed(f"lost the Dask scheduler at {self.shown}; continue with --resume "
                             "(the executor may change)") from None
 
@@ -404,7 +411,7 @@ class Cluster:
         most ``CLOSE_TIMEOUT`` for a scheduler that does not answer (stopped, or cut off).
         Without a scheduler they cannot be taken back (each try would wait out a connect
         timeout): they stay in the memory of workers that outlive it, until those restart."""
-        lost = self.lost() is not None
+        lost = self.dropped or self.lost() is not None
         if lost:  # said in the run's error; closing cancels Dask's reconnection, which it logs
             for logger in ("distributed", "distributed.client"):
                 logging.getLogger(logger).setLevel(logging.CRITICAL)
