@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -146,6 +147,19 @@ def _from_environment(ctx: typer.Context, param: str) -> bool:
     return source is not None and source.name == "ENVIRONMENT"
 
 
+_AS_PROGRAM = {"on": False}
+"""Set by ``main``: this process is the command line itself, not a program calling its app."""
+
+
+def _outcome_decided() -> None:
+    """From here the outcome is only said and the process exits, where chdb's handlers close
+    its files: an interrupt has nothing left to stop and would only break the exit (a traceback,
+    or death by the signal instead of the exit code), so the command line ignores it. A program
+    running the app in its own process (the tests) keeps its interrupts."""
+    if _AS_PROGRAM["on"]:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
@@ -161,15 +175,21 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
                 check_userinfo(dsn, f"--{flag}")
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
+            _outcome_decided()
             raise
         except BackfillError as e:
+            _outcome_decided()
             _fail(e)
         except KeyboardInterrupt:
+            _outcome_decided()
             resumable = fn.__name__ in ("run", "load")
             typer.echo("error: interrupted" + ("; continue with --resume" if resumable else ""), err=True)
             raise typer.Exit(130) from None
         except Exception as e:  # an unexpected failure: still one line, no password
+            _outcome_decided()
             _fail(e)
+        finally:
+            _outcome_decided()
 
     return wrapper
 
@@ -731,6 +751,7 @@ def _need_plots() -> None:
 def main() -> None:
     os.environ.setdefault("TZ", "UTC")
     os.environ.setdefault("RUST_LOG", "off")
+    _AS_PROGRAM["on"] = True
     app()
 
 
