@@ -65,6 +65,8 @@ LOSS_CHECK = 1.0
 """Seconds between checks, while batches are in flight, that the scheduler is still there."""
 CLOSE_TIMEOUT = 5.0
 """Seconds to take the plugins back and close the connection, at the end of a run."""
+RESUME_AFTER_LOSS = "continue with --resume (the executor may change)"
+"""What to do once the scheduler was lost, said at the end of the run's error."""
 
 ENV_DSNS = ("PG", "TARGET", "CH")
 """``METRIC_BACKFILL_<NAME>`` variables a worker reads DSNs from (PG: space-separated)."""
@@ -376,8 +378,7 @@ class Cluster:
             yield
         except OSError:  # Dask's CommClosedError, or a reconnection that timed out
             self.dropped = True
-            raise RunFailed(f"lost the Dask scheduler at {self.shown}; continue with --resume "
-                            "(the executor may change)") from None
+            raise RunFailed(f"{self._lost}; {RESUME_AFTER_LOSS}") from None
 
     def submit(self, task: BatchTask) -> cf.Future:
         future = self.executor.submit(run_task, task)
@@ -403,6 +404,10 @@ class Cluster:
         every task it had submitted, and the run can only end."""
         if self.client.status in ("running", "newly-created"):
             return None
+        return self._lost
+
+    @property
+    def _lost(self) -> str:
         return f"lost the Dask scheduler at {self.shown}"
 
     def close(self) -> None:

@@ -563,7 +563,9 @@ class Runner:
         done = f"{self.report.batches_done}/{self.report.batches_total} batches done and ledgered"
         lost = self.cluster.lost() if self.cluster is not None else None
         if failure is not None and lost:
-            raise RunFailed(f"{lost}: {done}; continue with --resume (the executor may change)")
+            from .cluster import RESUME_AFTER_LOSS
+
+            raise RunFailed(f"{lost}: {done}; {RESUME_AFTER_LOSS}")
         if failure is not None:
             raise _stopped_by(failure)
         if self.stop.is_set():
