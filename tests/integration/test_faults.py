@@ -232,3 +232,28 @@ def test_interrupts_after_the_outcome_was_said_leave_the_exit_alone(env, referen
     r = subprocess.run(_args(env, s, target, state, "--resume"), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert _outcome(target) == ref["outcome"]
+
+
+def test_a_second_interrupt_aborts_at_once_in_one_line(env, reference, tmp_path):
+    """SIGINT every 20 ms from the second acknowledged batch on (the first drains, the second
+    aborts while batches are still inside chdb): exit 130, the interrupted line last and nothing
+    after it (no message from chdb closing under running inserts, no death by a signal); a
+    resume is exact, as after a kill."""
+    s = SCENARIOS["postgres"]
+    ref = reference("postgres")
+    target, state = tmp_path / "ch", tmp_path / "state"
+    proc = subprocess.Popen(_args(env, s, target, state), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    while _ledger_lines(state) < 2 and proc.poll() is None:
+        time.sleep(0.01)
+    while proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip().splitlines()[-1] == "error: interrupted; continue with --resume", err
+    assert "Exception" not in err and "Traceback" not in err, err
+    r = subprocess.run(_args(env, s, target, state, "--resume"), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert _outcome(target) == ref["outcome"]
