@@ -160,6 +160,19 @@ def _outcome_decided() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _exit_at_once(code: int) -> None:
+    """An interrupt that ends a command (a second one during a run's drain, or any outside it)
+    ends the command line at once, as a kill would: threads may still be inside chdb (a batch's
+    insert, a verify query), and Python does not reliably wait for a thread whose join the
+    interrupt broke, so chdb's exit would shut its tables under a running query (a message after
+    the one line, at worst SIGSEGV). Everything durable is written atomically and ledgered only
+    once acknowledged, so what a kill leaves a resume repairs."""
+    if _AS_PROGRAM["on"]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
@@ -184,6 +197,7 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
             _outcome_decided()
             resumable = fn.__name__ in ("run", "load")
             typer.echo("error: interrupted" + ("; continue with --resume" if resumable else ""), err=True)
+            _exit_at_once(130)
             raise typer.Exit(130) from None
         except Exception as e:  # an unexpected failure: still one line, no password
             _outcome_decided()

@@ -14,8 +14,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -581,7 +582,7 @@ class Runner:
         o = self.opts
         sinks = self._sinks()
         failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="batch") as pool:
+        with _batch_threads(o.concurrency) as pool:
             inflight: dict[Future, Batch] = {}
             queue = list(reversed(pending))
             while queue or inflight:
@@ -661,6 +662,21 @@ def _stopped_by(failure: BaseException) -> BaseException:
     if isinstance(failure, (UserError, RunFailed)):
         return failure
     return RunFailed(redact(str(failure)) or type(failure).__name__)
+
+
+@contextmanager
+def _batch_threads(n: int) -> Iterator[ThreadPoolExecutor]:
+    """The loop's threads. An abort (a second interrupt: KeyboardInterrupt) does not wait for
+    the batches in them, as a drain does: the command line then exits at once (``cli``), as a
+    kill would, and a resume redoes what was not ledgered."""
+    pool, aborted = ThreadPoolExecutor(max_workers=n, thread_name_prefix="batch"), False
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        aborted = True
+        raise
+    finally:
+        pool.shutdown(wait=not aborted, cancel_futures=aborted)
 
 
 def _install_stop_handlers(stop: threading.Event, log: Callable[[str], None]) -> dict:
