@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from metric_backfill_lab.measure.dask_overhead import LONG_TASKS, MARK, overhead_pct, write_section
+from metric_backfill_lab.measure.dask_overhead import (
+    LONG_TASKS,
+    MARK,
+    overhead_pct,
+    round_overheads_pct,
+    write_section,
+)
 from metric_backfill_lab.measure.markdown import KEPT_BELOW
 
 
@@ -30,6 +36,14 @@ def test_the_overhead_is_each_dask_mode_over_threads():
                       "dask_long": {"seconds": 10.2}}}
     assert round(overhead_pct(doc), 6) == 4.0
     assert round(overhead_pct(doc, "dask_long"), 6) == 2.0
+
+
+def test_each_round_pairs_a_dask_run_with_the_threads_run_before_it_and_the_cold_one_is_left_out():
+    def runs(*seconds: float) -> list[dict]:
+        return [{"seconds": v} for v in seconds]
+
+    doc = {"runs": {"threads": runs(9.0, 10.0, 20.0), "dask": runs(99.0, 10.5, 21.0)}}
+    assert [round(v, 6) for v in round_overheads_pct(doc)] == [5.0, 5.0]  # drift cancels
 
 
 def test_the_readme_advises_the_settings_the_benchmark_measured():

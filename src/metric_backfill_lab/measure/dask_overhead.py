@@ -126,6 +126,21 @@ def overhead_pct(doc: dict[str, Any], mode: str = "dask") -> float:
     return (d["seconds"] / t["seconds"] - 1) * 100
 
 
+def round_overheads_pct(doc: dict[str, Any], mode: str = "dask") -> list[float]:
+    """Each warmed round's Dask run over the threads run of that round (taken just before it), in
+    %: a drift of the
+    machine through the measurement (minutes) cancels in a pair (seconds apart)."""
+    pairs = list(zip(doc["runs"]["threads"], doc["runs"][mode], strict=True))
+    warmed = pairs[1:] if len(pairs) > 2 else pairs
+    return [(d["seconds"] / t["seconds"] - 1) * 100 for t, d in warmed]
+
+
+def _per_round(doc: dict[str, Any], mode: str) -> str:
+    each = round_overheads_pct(doc, mode)
+    return (f"median **{bench.median(each):+.1f} %** (rounds: "
+            + ", ".join(f"{v:+.1f}" for v in each) + ")")
+
+
 def _rows(ms: list[dict[str, Any]]) -> list[list[Any]]:
     def each(f: Any) -> list[Any]:
         return [f(m) for m in ms]
@@ -163,7 +178,9 @@ def section(doc: dict[str, Any], date: str) -> str:
         f"of any run. Raw figures: `DASK.json`.\n\n{table}\n\n"
         f"Dask's overhead on the whole run: **{overhead_pct(doc):+.1f} %** with its defaults, "
         f"**{overhead_pct(doc, 'dask_long'):+.1f} %** with the long-task settings (target: at "
-        "most +5 %).\n"
+        "most +5 %). Round by round (each Dask run over the threads run just before it, which "
+        f"cancels the machine's drift): {_per_round(doc, 'dask')} with its defaults, "
+        f"{_per_round(doc, 'dask_long')} with the long-task settings.\n"
     )
 
 
