@@ -127,9 +127,8 @@ def overhead_pct(doc: dict[str, Any], mode: str = "dask") -> float:
 
 
 def round_overheads_pct(doc: dict[str, Any], mode: str = "dask") -> list[float]:
-    """Each warmed round's Dask run over the threads run of that round (taken just before it), in
-    %: a drift of the
-    machine through the measurement (minutes) cancels in a pair (seconds apart)."""
+    """Each warmed round's Dask run over the threads run of that round (taken just before it),
+    in %: a drift of the machine through the measurement (minutes) cancels in a pair."""
     pairs = list(zip(doc["runs"]["threads"], doc["runs"][mode], strict=True))
     warmed = pairs[1:] if len(pairs) > 2 else pairs
     return [(d["seconds"] / t["seconds"] - 1) * 100 for t, d in warmed]
