@@ -177,8 +177,8 @@ def section(doc: dict[str, Any], date: str) -> str:
         f"of any run. Raw figures: `DASK.json`.\n\n{table}\n\n"
         f"Dask's overhead on the whole run: **{overhead_pct(doc):+.1f} %** with its defaults, "
         f"**{overhead_pct(doc, 'dask_long'):+.1f} %** with the long-task settings (target: at "
-        "most +5 %). Round by round (each Dask run over the threads run just before it, which "
-        f"cancels the machine's drift): {_per_round(doc, 'dask')} with its defaults, "
+        "most +5 %). Round by round (each Dask run over the threads run of its round, taken "
+        f"before it, which cancels the machine's drift): {_per_round(doc, 'dask')} with its defaults, "
         f"{_per_round(doc, 'dask_long')} with the long-task settings.\n"
     )
 
