@@ -52,6 +52,23 @@ def test_run_json_is_written_on_failure_and_a_resume_reports_the_whole_plan(env,
         assert pkg["events"] == first["packages"][name]["events"] + second["packages"][name]["events"]
 
 
+def test_an_aborted_run_json_says_it_was_interrupted(env, tmp_path):
+    """A second signal aborts the run (exit 130): its JSON says so in words, as stderr does."""
+    report = tmp_path / "run.json"
+    proc = subprocess.Popen([*_args(env, tmp_path, "--no-progress", "--batch-size", "20000"),
+                             "--json", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_ledger(proc, tmp_path)
+    proc.send_signal(signal.SIGTERM)
+    while "stopping:" not in (line := proc.stderr.readline()) and line:  # type: ignore[union-attr]
+        pass
+    proc.send_signal(signal.SIGTERM)  # the batches of the drain are still running
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    doc = json.loads(report.read_text())
+    assert doc["complete"] is False and doc["error"].startswith("interrupted"), doc
+
+
 def test_progress_lines_when_stderr_is_not_a_terminal(env, tmp_path):
     r = subprocess.run([*_args(env, tmp_path, "--progress-interval", "0.2")],
                        capture_output=True, text=True)
