@@ -147,6 +147,9 @@ def _from_environment(ctx: typer.Context, param: str) -> bool:
     return source is not None and source.name == "ENVIRONMENT"
 
 
+_ABORTED = "interrupted; continue with --resume"
+"""What a run or load ended by an interrupt says (stderr, and ``run --json``)."""
+
 _AS_PROGRAM = {"on": False}
 """Set by ``main``: this process is the command line itself, not a program calling its app."""
 
@@ -196,7 +199,7 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
         except KeyboardInterrupt:
             _outcome_decided()
             resumable = fn.__name__ in ("run", "load")
-            typer.echo("error: interrupted" + ("; continue with --resume" if resumable else ""), err=True)
+            typer.echo("error: " + (_ABORTED if resumable else "interrupted"), err=True)
             _exit_at_once(130)
             raise typer.Exit(130) from None
         except Exception as e:  # an unexpected failure: still one line, no password
@@ -333,7 +336,7 @@ def run(
 
 def _write_failed_report(path: Path, report: RunReport | None, error: BaseException) -> None:
     """``run --json`` after a failure: what was done (if anything was), and why it stopped."""
-    message = first_line(error)
+    message = _ABORTED if isinstance(error, KeyboardInterrupt) else first_line(error)
     if report is None:
         doc: dict = {"complete": False, "error": message}
     else:
