@@ -206,10 +206,12 @@ def test_torn_ledger_line_then_resume(env, reference, tmp_path):
     assert _outcome(target) == ref["outcome"]
 
 
-def test_interrupts_after_the_outcome_was_said_leave_the_exit_alone(env, reference, tmp_path):
-    """One SIGINT (the run drains, ledgers and says so), then SIGINT every 20 ms from the moment
-    its error line is out until the process is gone (an impatient Ctrl-C): the exit is left
-    alone: exit 1, that line last, neither a traceback nor death by the signal; a resume is exact."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupts_after_the_outcome_was_said_leave_the_exit_alone(env, reference, tmp_path, sig):
+    """One signal (the run drains, ledgers and says so), then the same every 20 ms from the
+    moment its error line is out until the process is gone (an impatient Ctrl-C, a service
+    manager repeating its stop): the exit is left alone: exit 1, that line last, neither a
+    traceback nor death by the signal; a resume is exact."""
     s = SCENARIOS["postgres"]
     ref = reference("postgres")
     target, state = tmp_path / "ch", tmp_path / "state"
@@ -218,12 +220,12 @@ def test_interrupts_after_the_outcome_was_said_leave_the_exit_alone(env, referen
     assert proc.stderr is not None
     while _ledger_lines(state) < 2 and proc.poll() is None:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     lines = []
     while not (lines and lines[-1].startswith("error: ")) and (line := proc.stderr.readline()):
         lines.append(line)
     while proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         time.sleep(0.02)
     err = "".join(lines) + proc.stderr.read()
     assert proc.returncode == 1, (proc.returncode, err)
