@@ -156,11 +156,13 @@ _AS_PROGRAM = {"on": False}
 
 def _outcome_decided() -> None:
     """From here the outcome is only said and the process exits, where chdb's handlers close
-    its files: an interrupt has nothing left to stop and would only break the exit (a traceback,
-    or death by the signal instead of the exit code), so the command line ignores it. A program
-    running the app in its own process (the tests) keeps its interrupts."""
+    its files: an interrupt or a stop (SIGINT, SIGTERM) has nothing left to stop and would only
+    break the exit (a traceback, or death by the signal instead of the exit code), so the
+    command line ignores them; SIGKILL still ends a stuck exit. A program running the app in its
+    own process (the tests) keeps its signals."""
     if _AS_PROGRAM["on"]:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _exit_at_once(code: int) -> None:
