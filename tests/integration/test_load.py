@@ -215,3 +215,27 @@ def test_the_load_ledger_belongs_to_its_target_and_table(env, audit, tmp_path):
                             f"chdb://{target}"], capture_output=True, text=True, cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert _count(target) == audit["events"], (name, r.stderr)
+
+
+def test_a_load_killed_before_its_first_ledger_line_resumes(env, audit, tmp_path):
+    """SIGKILL the moment the first file's part is in the target (inserted, not yet ledgered):
+    `load --resume` continues it under the files' tokens (the target's events of the files are
+    its own), exactly; without --resume it is refused as an unfinished load."""
+    target, state = tmp_path / "ch", tmp_path / "state"
+    args = [*CLI, "load", "--parquet-dir", str(audit["root"]), "--target", f"chdb://{target}",
+            "--state", str(state)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None and not [p for p in target.glob("store/*/*/*_*_*_*")
+                                       if not p.name.startswith("tmp")]:
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _count(target) > 0, "the kill came before the first insert"
+    ledger = state / "ledger.jsonl"
+    assert not any(json.loads(x).get("file") for x in (ledger.read_text().splitlines()
+                                                        if ledger.exists() else [])), "too late"
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 2 and "--resume" in r.stderr, r.stderr
+    r = subprocess.run([*args, "--resume"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert _count(target) == audit["events"]
