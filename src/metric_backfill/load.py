@@ -30,6 +30,12 @@ from .statelock import state_lock
 from .target import Target
 from .targetcheck import check_target
 
+STARTED = "(started)"
+"""The ledger line a load appends before its first insert. A load killed between that insert's
+acknowledgement and its own ledger line is then known as begun: ``--resume`` continues it (the
+target's events are its files', under their tokens) instead of refusing them as a double
+backfill, and a load without ``--resume`` is told to continue it."""
+
 
 def load(root: Path, target_dsn: str, table: str, state: Path, resume: bool = False,
          allow_existing: bool = False, policy: RetryPolicy | None = None,
@@ -61,6 +67,8 @@ def _load(root: Path, target_dsn: str, table: str, state: Path, resume: bool,
     target.ensure()
     for notice in check_target(target.ch, table, bool(ledger.done), no_dedup_check)[1]:
         print(f"note: {notice}", file=sys.stderr)
+    if not ledger.done:
+        ledger.record(STARTED)
     inserted = events = 0
     for f in files:
         if f.batch in ledger.done:
