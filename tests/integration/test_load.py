@@ -231,7 +231,7 @@ def test_a_load_killed_before_its_first_ledger_line_resumes(env, audit, tmp_path
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert _count(target) > 0, "the kill came before the first insert"
-    ledger = state / "ledger.jsonl"
+    ledger = state / "load" / "ledger.jsonl"  # the CLI keeps a load's under load/
     assert not any(json.loads(x).get("file") for x in (ledger.read_text().splitlines()
                                                         if ledger.exists() else [])), "too late"
     r = subprocess.run(args, capture_output=True, text=True)
@@ -239,3 +239,23 @@ def test_a_load_killed_before_its_first_ledger_line_resumes(env, audit, tmp_path
     r = subprocess.run([*args, "--resume"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert _count(target) == audit["events"]
+
+
+def test_a_load_stopped_by_sigterm_says_so_in_one_line_and_resumes(env, tmp_path):
+    """SIGTERM (a service manager, a timeout) ends a load as Ctrl-C does: exit 130, one line
+    naming --resume, not death by the signal; the resume is exact."""
+    report = _audit_run(env, tmp_path / "audit", tmp_path / "audit-state", 40)  # many files
+    target, state = tmp_path / "ch", tmp_path / "state"
+    args = [*CLI, "load", "--parquet-dir", str(tmp_path / "audit"), "--target",
+            f"chdb://{target}", "--state", str(state)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ledger = state / "load" / "ledger.jsonl"  # the CLI keeps a load's under load/
+    while proc.poll() is None and not ledger.exists():  # begun: the first insert is next
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip().splitlines()[-1] == "error: interrupted; continue with --resume", err
+    r = subprocess.run([*args, "--resume"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert _count(target) == sum(s.events for s in report.stats.values())
