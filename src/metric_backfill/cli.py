@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -178,6 +178,25 @@ def _exit_at_once(code: int) -> None:
         os._exit(code)
 
 
+def _interrupted(command: str) -> NoReturn:
+    _outcome_decided()
+    typer.echo("error: " + (_ABORTED if command in ("run", "load") else "interrupted"), err=True)
+    _exit_at_once(130)
+    raise typer.Exit(130)
+
+
+def _raised_by_an_interrupt(error: BaseException) -> bool:
+    """An error raised while an interrupt was on its way out: a second signal landing in
+    Python's own threading code (a Condition's cleanup in ``as_completed``) turns the first
+    one's KeyboardInterrupt into ``RuntimeError: release unlocked lock``."""
+    seen: BaseException | None = error.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
     import functools
 
@@ -199,12 +218,10 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
             _outcome_decided()
             _fail(e)
         except KeyboardInterrupt:
-            _outcome_decided()
-            resumable = fn.__name__ in ("run", "load")
-            typer.echo("error: " + (_ABORTED if resumable else "interrupted"), err=True)
-            _exit_at_once(130)
-            raise typer.Exit(130) from None
+            _interrupted(fn.__name__)
         except Exception as e:  # an unexpected failure: still one line, no password
+            if _raised_by_an_interrupt(e):
+                _interrupted(fn.__name__)
             _outcome_decided()
             _fail(e)
         finally:
@@ -771,6 +788,8 @@ def main() -> None:
     os.environ.setdefault("TZ", "UTC")
     os.environ.setdefault("RUST_LOG", "off")
     _AS_PROGRAM["on"] = True
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a stop ends every command as Ctrl-C does
+        signal.signal(sig, signal.default_int_handler)
     app()
 
 

@@ -82,7 +82,7 @@ class Scratch:
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
-            with _signals_deferred():
+            with signals_deferred():
                 self.drop()
         except Exception:
             if exc_type is None:
@@ -107,8 +107,10 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """A second Ctrl-C or kill while the tables are dropped waits until they are gone."""
+def signals_deferred() -> Iterator[None]:
+    """A second Ctrl-C or kill while the tables are dropped (or their loaders stopped) waits
+    until that is done, then interrupts: breaking the wait would leave a loader writing into a
+    table being dropped."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -24,7 +24,7 @@ from .idranges import id_ranges
 from .package import Expected, Package
 from .progress import Steps
 from .sampling import Sampler
-from .scratch import Scratch, sweep_leftovers, terminate_as_interrupt
+from .scratch import Scratch, signals_deferred, sweep_leftovers, terminate_as_interrupt
 from .sources import PostgresSource, Source
 from .target import Target
 
@@ -157,7 +157,8 @@ def _load_all(loader: ExpectedLoader, work: list[tuple[Package, Expected]], metr
                 progress.step()
         except BaseException:
             loader.stop.set()  # the others stop at their next batch; then the scratch is dropped
-            pool.shutdown(wait=True, cancel_futures=True)
+            with signals_deferred():
+                pool.shutdown(wait=True, cancel_futures=True)
             raise
 
 
