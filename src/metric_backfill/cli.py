@@ -26,6 +26,7 @@ from .defaults import (
     default_params,
 )
 from .dsn import check_postgres_url, check_userinfo, register_passwords
+from .entry import stops_as_interrupts
 from .errors import BackfillError, UserError, first_line
 from .events import Window
 
@@ -788,8 +789,7 @@ def main() -> None:
     os.environ.setdefault("TZ", "UTC")
     os.environ.setdefault("RUST_LOG", "off")
     _AS_PROGRAM["on"] = True
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # a stop ends every command as Ctrl-C does
-        signal.signal(sig, signal.default_int_handler)
+    stops_as_interrupts()  # already done by ``entry``; again for ``python -m``
     app()
 
 
