@@ -186,11 +186,11 @@ def _interrupted(command: str) -> NoReturn:
     raise typer.Exit(130)
 
 
-def _raised_by_an_interrupt(error: BaseException) -> bool:
-    """An error raised while an interrupt was on its way out: a second signal landing in
-    Python's own threading code (a Condition's cleanup in ``as_completed``) turns the first
+def _an_interrupt(error: BaseException) -> bool:
+    """An interrupt, or an error raised while one was on its way out: a second signal landing
+    in Python's own threading code (a Condition's cleanup in ``as_completed``) turns the first
     one's KeyboardInterrupt into ``RuntimeError: release unlocked lock``."""
-    seen: BaseException | None = error.__context__
+    seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, KeyboardInterrupt):
             return True
@@ -221,7 +221,7 @@ def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
         except KeyboardInterrupt:
             _interrupted(fn.__name__)
         except Exception as e:  # an unexpected failure: still one line, no password
-            if _raised_by_an_interrupt(e):
+            if _an_interrupt(e):
                 _interrupted(fn.__name__)
             _outcome_decided()
             _fail(e)
@@ -356,7 +356,7 @@ def run(
 
 def _write_failed_report(path: Path, report: RunReport | None, error: BaseException) -> None:
     """``run --json`` after a failure: what was done (if anything was), and why it stopped."""
-    message = _ABORTED if isinstance(error, KeyboardInterrupt) else first_line(error)
+    message = _ABORTED if _an_interrupt(error) else first_line(error)
     if report is None:
         doc: dict = {"complete": False, "error": message}
     else:
